@@ -1,0 +1,23 @@
+"""Turning a neutral outgoing message into plain text for text-only channels (terminal, SMS)."""
+
+from __future__ import annotations
+
+from bot.channels.sms_segments import fold_for_sms
+from bot.engine.messages import Outgoing
+
+
+def numbered_options(message: Outgoing, *, separator: str) -> list[str]:
+    """Options as lines a user answers with a digit; the operator (0) always comes last."""
+    ordered = sorted(message.options, key=lambda o: (o.number == 0, o.number))
+    return [f"{o.number}{separator}{o.label}" for o in ordered]
+
+
+def render_plain(message: Outgoing) -> str:
+    lines = [message.text, *numbered_options(message, separator=". ")]
+    return "\n".join(lines)
+
+
+def render_sms(message: Outgoing) -> str:
+    """The exact SMS body: the shorter `sms` text when there is one, numbered options, folded."""
+    lines = [message.sms_text or message.text, *numbered_options(message, separator=" ")]
+    return fold_for_sms("\n".join(lines))

@@ -1,0 +1,93 @@
+"""The conversation service: finds a conversation by pseudonym, runs the engine, stores the new
+state and passes events on, all in one transaction so a crash never half-applies a message.
+
+Channel adapters call this with a raw user id; it never leaves this module except as a pseudonym.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.engine.engine import Engine, Result
+from bot.engine.messages import Event, ForgetRequested, Incoming
+from bot.engine.state import State
+from bot.storage import conversations
+from bot.storage.pseudonym import pseudonym
+
+
+@dataclass(frozen=True)
+class Context:
+    """What event consumers may know about a conversation: never who it is."""
+
+    conversation_id: str
+    channel: str
+    state: State
+    now: dt.datetime
+
+
+class EventSink(Protocol):
+    async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
+        """Store what the events mean, inside the conversation's transaction."""
+        ...
+
+
+class ConversationService:
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: async_sessionmaker[Any],
+        secret: bytes,
+        *,
+        ttl: dt.timedelta,
+        sinks: Sequence[EventSink] = (),
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.secret = secret
+        self.ttl = ttl
+        self.sinks = list(sinks)
+        self.clock = clock
+
+    def conversation_id(self, channel: str, user_id: str) -> str:
+        return pseudonym(self.secret, channel, user_id)
+
+    async def handle(self, channel: str, user_id: str, incoming: Incoming) -> Result:
+        """One message from a user: the engine's answer, with state and events stored."""
+        return await self._run(channel, user_id, lambda st: self.engine.handle(st, incoming))
+
+    async def greet(self, channel: str, user_id: str, *, lang: str | None = None) -> Result:
+        """Open (or resume) a conversation without a message: language question, menu, or where
+        the user left off. `lang` sets the language as if the user had chosen it."""
+
+        def opening(state: State) -> Result:
+            if lang is not None:
+                state.lang = lang
+            return self.engine.greeting(state)
+
+        return await self._run(channel, user_id, opening)
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        """Delete everything stored about this user."""
+        await self._run(channel, user_id, lambda st: Result(State(), [], [ForgetRequested()]))
+
+    async def _run(self, channel: str, user_id: str, step: Callable[[State], Result]) -> Result:
+        cid = self.conversation_id(channel, user_id)
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
+            result = step(state or self.engine.new_state())
+            if any(isinstance(e, ForgetRequested) for e in result.events):
+                if row is not None:
+                    await session.delete(row)
+                return result
+            ctx = Context(cid, channel, result.state, now)
+            for sink in self.sinks:
+                await sink.record(session, ctx, result.events)  # may update state.marks
+            conversations.save(session, row, cid, channel, result.state, now)
+        return result

@@ -1,0 +1,310 @@
+"""The conversation engine: (state, incoming) -> (new state, outgoing messages, events).
+
+Pure: no I/O, no clock, no channel. Everything it says comes from the bundle's flows and texts.
+The order in which a typed message is read: commands, an option by number or exact label, danger
+signs, a free-text answer the current node asked for, an option despite typos, then free-text
+understanding of a topic; what is left is 'not understood'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot import LANGUAGES
+from bot.engine.commands import CommandWords, variants
+from bot.engine.messages import (
+    Event,
+    ForgetRequested,
+    Incoming,
+    LanguageChosen,
+    NotUnderstood,
+    OperatorRequested,
+    OptionOut,
+    Outgoing,
+    SurveyAnswered,
+    SurveyOffered,
+    TopicReached,
+)
+from bot.engine.model import OPERATOR_FLOW, SURVEY_FLOW, Bundle, Node
+from bot.engine.options import Action, OptionSet, node_options
+from bot.engine.state import HISTORY_LIMIT, LANGUAGE_NODE, SUGGEST_NODE, VAR_LIMIT, State
+from bot.engine.texts import Texts
+from bot.engine.understanding import NoUnderstanding, Understanding
+
+TEXT_LIMIT = 2000
+"""Longer messages are read only this far: enough for any question, cheap to match."""
+BRANCH_HOPS = 20
+SURVEY_DUE = "survey_due"
+"""A mark the service sets to "yes" when this conversation has not been offered the survey this
+month; the engine sets it to "no" when it offers."""
+
+
+@dataclass
+class Result:
+    state: State
+    messages: list[Outgoing] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self, bundle: Bundle, texts: Texts, understanding: Understanding | None = None
+    ) -> None:
+        self.bundle = bundle
+        self.texts = texts
+        self.understanding: Understanding = understanding or NoUnderstanding()
+        self.commands = CommandWords(bundle)
+
+    def new_state(self, lang: str | None = None, source: str | None = None) -> State:
+        """A first contact; with `lang` the language question is skipped."""
+        return State(lang=lang if lang in LANGUAGES else None, source=source)
+
+    def handle(self, state: State, incoming: Incoming) -> Result:
+        turn = _Turn(self, state.copy())
+        turn.handle(incoming)
+        return Result(turn.st, turn.out, turn.events)
+
+    def greeting(self, state: State) -> Result:
+        """What a conversation opens with: the language question, or the menu."""
+        turn = _Turn(self, state.copy())
+        turn.show_current()
+        return Result(turn.st, turn.out, turn.events)
+
+
+class _Turn:
+    """One incoming message being handled: collects the new state, messages and events."""
+
+    def __init__(self, engine: Engine, st: State) -> None:
+        self.e = engine
+        self.b = engine.bundle
+        self.st = st
+        self.out: list[Outgoing] = []
+        self.events: list[Event] = []
+        if st.node and not st.node.startswith("@") and self.b.node(st.node) is None:
+            st.node, st.history = None, []  # content changed under a conversation: start over
+
+    # --- reading the input -------------------------------------------------------------------
+    def handle(self, inc: Incoming) -> None:
+        if self.st.lang is None:
+            self._choose_language(inc)
+        elif inc.choice is not None:
+            self._choice(inc.choice)
+        elif inc.text is None or not inc.text.strip():
+            self.say("common.unsupported", self.current_options())
+        else:
+            self._text(inc.text[:TEXT_LIMIT])
+
+    def _choose_language(self, inc: Incoming) -> None:
+        picked = None
+        if inc.choice and inc.choice.startswith("lang:"):
+            picked = inc.choice[5:]
+        elif inc.text:
+            picked = self._language_by_text(inc.text)
+        if picked in LANGUAGES:
+            self.choose_language(picked)
+        else:
+            self.ask_language()
+
+    def _language_by_text(self, text: str) -> str | None:
+        forms = variants(text)
+        for number, lang in enumerate(LANGUAGES, start=1):
+            name = self.e.texts.render(lang, "common.language.name")
+            if forms & (variants(name) | {str(number), lang}):
+                return lang
+        return None
+
+    def _choice(self, choice: str) -> None:
+        for option, action in self.current_options().pairs:
+            if option.id == choice:
+                self.act(action)
+                return
+        ref, _, index = choice.rpartition(":")
+        node = self.b.node(ref)
+        if node is not None and index.isdigit() and int(index) < len(node.options):
+            opt = node.options[int(index)]  # a button from an older message: still honoured
+            self.act(Action("goto", opt.next, dict(opt.set), dict(opt.record)))
+        else:
+            self.show_current()
+
+    def _text(self, text: str) -> None:
+        command = self.e.commands.find(text)
+        if command is not None:
+            self.act(Action(command))
+            return
+        if self.st.node == LANGUAGE_NODE:
+            lang = self._language_by_text(text)
+            if lang:
+                self.choose_language(lang)
+                return
+        options = self.current_options()
+        action = options.by_number_or_label(text)
+        if action is not None:
+            self.act(action)
+            return
+        understood = self.e.understanding.understand(text, self.st.lang or "ru")
+        if understood.danger:
+            self.escalate(urgent=True, reason="danger")
+            return
+        node = self._node()
+        if node is not None and node.ask_var and node.ask_next:
+            self.st.vars[node.ask_var] = text[:VAR_LIMIT]
+            self.enter(node.ask_next)
+            return
+        if node is not None and node.handover and self.st.handover:
+            return  # the message is for the human who has (or will take) the conversation
+        labels = [o.label for o in options.options if o.number != 0]
+        fuzzy = self.e.understanding.match_option(text, labels, self.st.lang or "ru")
+        if fuzzy is not None:
+            self.act(options.pairs[fuzzy[0]][1])
+        elif understood.best is not None and understood.best.topic == "operator":
+            self.escalate(urgent=False, reason="asked")
+        elif understood.best is not None and understood.best.topic in self.b.flows:
+            self.act(Action("topic", understood.best.topic))
+        elif understood.candidates:
+            self.suggest([g.topic for g in understood.candidates if g.topic in self.b.flows])
+        else:
+            self.not_understood()
+
+    # --- doing --------------------------------------------------------------------------------
+    def act(self, action: Action) -> None:
+        self.st.misses = 0
+        kind = action.kind
+        if kind == "goto" and action.target:
+            self.st.vars.update(action.sets)
+            self.events += [SurveyAnswered(q, a) for q, a in action.record.items()]
+            self.enter(action.target)
+        elif kind == "topic" and action.target:
+            self.enter(self.b.flow_start(action.target))
+        elif kind == "lang" and action.target:
+            self.choose_language(action.target)
+        elif kind == "menu" and self._survey_due():
+            self.st.marks[SURVEY_DUE] = "no"
+            self.events.append(SurveyOffered())
+            self.enter(self.b.flow_start(SURVEY_FLOW), remember=False)
+        elif kind == "menu":
+            self.st.handover = self.st.urgent = False
+            self.st.history = []
+            self.enter(self.b.menu_ref, remember=False)
+        elif kind == "back":
+            if self.st.history:
+                self.enter(self.st.history.pop(), remember=False)
+            else:
+                self.enter(self.b.menu_ref, remember=False)
+        elif kind == "language":
+            self.ask_language()
+        elif kind == "operator":
+            self.escalate(urgent=False, reason="asked")
+        elif kind == "help":
+            self.say("common.help", self.current_options())
+        elif kind == "forget":
+            lang = self.st.lang
+            self.st = State(lang=None)
+            self.events.append(ForgetRequested())
+            self.out.append(Outgoing(self.e.texts.render(lang or "ru", "common.forgotten")))
+
+    def enter(self, ref: str, *, remember: bool = True) -> None:
+        node = self.b.node(ref)
+        hops = 0
+        while node is not None and node.branch and hops < BRANCH_HOPS:
+            ref, hops = node.branch_target(self.st.vars), hops + 1
+            node = self.b.node(ref)
+        if node is None:
+            ref, node = self.b.menu_ref, self.b.node(self.b.menu_ref)
+            assert node is not None
+        if remember and self.st.node and self.st.node != ref and not self.st.node.startswith("@"):
+            self.st.history = [*self.st.history, self.st.node][-HISTORY_LIMIT:]
+        self.st.node = ref
+        topic = None
+        if node.answer:
+            topic = self.b.topic_of(ref)
+            self.events.append(TopicReached(topic))
+            if topic not in self.st.topics:
+                self.st.topics.append(topic)
+        if node.handover:
+            self.st.handover = True
+            self.st.urgent = self.st.urgent or node.urgent
+            self.events.append(OperatorRequested(urgent=node.urgent, reason="flow"))
+        key = node.say_key(self.st.vars)
+        if key is not None:
+            self.say(key, self.current_options(), topic=topic, escalate=node.handover)
+
+    def escalate(self, *, urgent: bool, reason: str) -> None:
+        target = f"{OPERATOR_FLOW}.urgent" if urgent else self.b.flow_start(OPERATOR_FLOW)
+        before = len(self.events)
+        self.enter(target)
+        for i, event in enumerate(self.events[before:], start=before):
+            if isinstance(event, OperatorRequested):
+                self.events[i] = OperatorRequested(urgent=urgent, reason=reason)
+
+    def choose_language(self, lang: str) -> None:
+        self.st.lang = lang
+        self.events.append(LanguageChosen(lang))
+        welcome = self.e.texts.render(lang, "common.welcome")
+        self.st.history = []
+        self.enter(self.b.menu_ref, remember=False)
+        first = self.out[-1]
+        self.out[-1] = Outgoing(
+            f"{welcome}\n\n{first.text}", first.options, sms_text=f"{welcome}\n{first.sms_text or first.text}"
+        )
+
+    def ask_language(self) -> None:
+        self.st.node = LANGUAGE_NODE
+        options = self.current_options()
+        prompt = "\n".join(self.e.texts.render(lang, "common.language.prompt") for lang in LANGUAGES)
+        self.out.append(Outgoing(prompt, options.options, sms_text=prompt))
+
+    def suggest(self, topics: Sequence[str]) -> None:
+        self.st.node = SUGGEST_NODE
+        self.st.suggestions = list(topics)[:3]
+        self.say("common.suggest", self.current_options())
+
+    def not_understood(self) -> None:
+        self.st.misses += 1
+        self.events.append(NotUnderstood(self.st.misses))
+        key = "common.not_understood_again" if self.st.misses >= 2 else "common.not_understood"
+        self.st.node, self.st.history = self.b.menu_ref, []
+        self.say(key, self.current_options())
+
+    def show_current(self) -> None:
+        if self.st.lang is None or self.st.node == LANGUAGE_NODE:
+            self.ask_language()
+        elif self.st.node is None or self.st.node == SUGGEST_NODE:
+            self.enter(self.b.menu_ref, remember=False)
+        else:
+            self.enter(self.st.node, remember=False)
+
+    def _survey_due(self) -> bool:
+        """The questionnaire is offered on the way back to the menu after an answer, when the
+        service around the engine has marked it due (it knows the month; the engine has no clock)."""
+        return (
+            SURVEY_FLOW in self.b.flows
+            and bool(self.st.topics)
+            and not self.st.handover
+            and self.st.marks.get(SURVEY_DUE) == "yes"
+        )
+
+    # --- saying -------------------------------------------------------------------------------
+    def _node(self) -> Node | None:
+        return self.b.node(self.st.node) if self.st.node else None
+
+    def current_options(self) -> OptionSet:
+        return node_options(self.b, self.e.texts, self.st)
+
+    def say(
+        self, key: str, options: OptionSet, *, topic: str | None = None, escalate: bool = False
+    ) -> None:
+        lang = self.st.lang or "ru"
+        self.out.append(
+            Outgoing(
+                text=self.e.texts.render(lang, key),
+                options=options.options,
+                topic=topic,
+                escalate=escalate,
+                sms_text=self.e.texts.render(lang, key, sms=True),
+                key=key,
+            )
+        )
+
+
+__all__ = ["Engine", "Incoming", "OptionOut", "Outgoing", "Result"]

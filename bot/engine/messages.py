@@ -1,0 +1,88 @@
+"""Neutral inputs and outputs of the engine: no channel knows more than these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a user sent: text, a pressed button (`choice`, an option id), or neither (a sticker,
+    a voice message...). `lang_hint` is a language the platform suggests for a new user."""
+
+    text: str | None = None
+    choice: str | None = None
+    lang_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class OptionOut:
+    """A button as the user sees it. `id` is short ASCII (it travels as Telegram callback data);
+    `number` is what a user types to choose it (0 is always the operator)."""
+
+    id: str
+    label: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to the user."""
+
+    text: str
+    options: tuple[OptionOut, ...] = ()
+    topic: str | None = None
+    escalate: bool = False
+    sms_text: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicReached:
+    topic: str
+
+
+@dataclass(frozen=True)
+class OperatorRequested:
+    urgent: bool
+    reason: str
+    """'asked' (button, command, word), 'flow' (a handover node), 'danger', 'not_understood'."""
+
+
+@dataclass(frozen=True)
+class LanguageChosen:
+    lang: str
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    count: int
+
+
+@dataclass(frozen=True)
+class ForgetRequested:
+    """The user asked to delete everything stored about them."""
+
+
+@dataclass(frozen=True)
+class SurveyOffered:
+    """The optional anonymous questionnaire was offered (at most once a month)."""
+
+
+@dataclass(frozen=True)
+class SurveyAnswered:
+    """One questionnaire answer: counted in aggregate, never kept with the conversation."""
+
+    question: str
+    answer: str
+
+
+Event = (
+    TopicReached
+    | OperatorRequested
+    | LanguageChosen
+    | NotUnderstood
+    | ForgetRequested
+    | SurveyOffered
+    | SurveyAnswered
+)

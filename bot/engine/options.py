@@ -1,0 +1,83 @@
+"""The buttons a user can press at any point, and what each does.
+
+One function builds them for the current state; the same list renders the message and reads the
+reply, so a number typed in SMS always means what the user saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import LANGUAGES
+from bot.engine.commands import variants
+from bot.engine.messages import OptionOut
+from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, Bundle
+from bot.engine.state import LANGUAGE_NODE, SUGGEST_NODE, State
+from bot.engine.texts import Texts
+
+OPERATOR_NUMBER = 0
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    """goto, topic, lang, menu, back, language, operator, help, forget."""
+    target: str | None = None
+    sets: dict[str, str] = field(default_factory=dict)
+    record: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptionSet:
+    pairs: tuple[tuple[OptionOut, Action], ...] = ()
+
+    @property
+    def options(self) -> tuple[OptionOut, ...]:
+        return tuple(option for option, _ in self.pairs)
+
+    def by_number_or_label(self, text: str) -> Action | None:
+        typed = text.strip().rstrip(".)")
+        if typed.isdigit():
+            for option, action in self.pairs:
+                if option.number == int(typed):
+                    return action
+            return None
+        forms = variants(text)
+        for option, action in self.pairs:
+            if forms & variants(option.label):
+                return action
+        return None
+
+
+def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
+    lang = st.lang or "ru"
+    pairs: list[tuple[OptionOut, Action]] = []
+
+    def add(option_id: str, label_key: str, action: Action) -> None:
+        label = texts.render(lang, label_key)
+        pairs.append((OptionOut(option_id, label, len(pairs) + 1), action))
+
+    if st.node == LANGUAGE_NODE or st.lang is None:
+        for code in LANGUAGES:
+            label = texts.render(code, "common.language.name")
+            pairs.append((OptionOut(f"lang:{code}", label, len(pairs) + 1), Action("lang", code)))
+        return OptionSet(tuple(pairs))
+    flow = MENU_FLOW
+    if st.node == SUGGEST_NODE:
+        for topic in st.suggestions:
+            add(f"topic:{topic}", f"common.topic.{topic}", Action("topic", topic))
+    elif st.node:
+        node = bundle.node(st.node)
+        if node is not None:
+            flow = node.flow
+            for index, option in enumerate(node.options):
+                action = Action("goto", option.next, dict(option.set), dict(option.record))
+                add(f"{node.ref}:{index}", option.label, action)
+    if flow != MENU_FLOW or st.node == SUGGEST_NODE:
+        if st.history and st.node != SUGGEST_NODE:
+            add("nav:back", "common.nav.back", Action("back"))
+        add("nav:menu", "common.nav.menu", Action("menu"))
+    if flow != OPERATOR_FLOW:
+        label = texts.render(lang, "common.nav.operator")
+        pairs.append((OptionOut("nav:operator", label, OPERATOR_NUMBER), Action("operator")))
+    return OptionSet(tuple(pairs))

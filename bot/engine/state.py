@@ -1,0 +1,39 @@
+"""Conversation state: small, JSON-serialisable, and all the engine needs to continue."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LANGUAGE_NODE = "@language"
+SUGGEST_NODE = "@suggest"
+HISTORY_LIMIT = 20
+VAR_LIMIT = 500
+
+
+@dataclass
+class State:
+    lang: str | None = None
+    node: str | None = None
+    """Current node `flow.node`, or a pseudo-node: @language, @suggest."""
+    vars: dict[str, str] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    misses: int = 0
+    topics: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    handover: bool = False
+    urgent: bool = False
+    source: str | None = None
+    marks: dict[str, str] = field(default_factory=dict)
+    """Bookkeeping of services around the engine (e.g. what statistics counted today)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> State:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def copy(self) -> State:
+        return State.from_json(self.to_json())
