@@ -83,6 +83,8 @@ class _Turn:
         self.events: list[Event] = []
         if st.node and not st.node.startswith("@") and self.b.node(st.node) is None:
             st.node, st.history = None, []  # content changed under a conversation: start over
+        if st.lang is not None and st.node is None:
+            st.node = self.b.menu_ref
 
     # --- reading the input -------------------------------------------------------------------
     def handle(self, inc: Incoming) -> None:

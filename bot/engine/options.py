@@ -66,8 +66,8 @@ def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
     if st.node == SUGGEST_NODE:
         for topic in st.suggestions:
             add(f"topic:{topic}", f"common.topic.{topic}", Action("topic", topic))
-    elif st.node:
-        node = bundle.node(st.node)
+    else:
+        node = bundle.node(st.node or bundle.menu_ref)
         if node is not None:
             flow = node.flow
             for index, option in enumerate(node.options):

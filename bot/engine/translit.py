@@ -1,0 +1,97 @@
+"""Spelling skeletons: one coarse Latin form for Russian, Uzbek and Tajik in any script.
+
+People write the same word as "регистрация", "registratsiya", "registraciya" or "регистрацыя"; Tajik
+"ҳ", "ҷ", "қ" become "х", "ч", "к" on a Russian keyboard; Uzbek is written in Cyrillic or in Latin
+with any apostrophe. Matching compares skeletons in which such variants coincide. A skeleton is
+deliberately lossy (ч, ҷ, ж and j merge; q and k merge; doubled letters collapse) and is only ever
+compared with another skeleton, never shown to anyone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.engine.normalize import normalize
+
+# Latin digraphs first become the Cyrillic letter they stand for, so that one translation table
+# then maps both scripts to the same skeleton letter. Order matters: "o'" before any "o".
+_DIGRAPHS: tuple[tuple[str, str], ...] = (
+    ("o'", "ў"),
+    ("g'", "ғ"),
+    ("shch", "щ"),
+    ("sh", "ш"),
+    ("ch", "ч"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ye", "е"),
+)
+
+_SKELETON: dict[str, str] = {
+    # Latin letters whose sound other spellings write differently.
+    "c": "ts", "q": "k", "x": "h", "y": "i", "w": "v",
+    # Cyrillic, shared by Russian, Tajik and Uzbek.
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "io", "ж": "j", "з": "z",
+    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "j", "ш": "w", "щ": "w",
+    "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia", "і": "i",
+    # Tajik and Uzbek letters: the same skeleton as their Russian look-alikes.
+    "ғ": "g", "ӣ": "i", "қ": "k", "ӯ": "u", "ҳ": "h", "ҷ": "j", "ў": "u",
+    # Turkish-style Latin some Uzbek speakers use.
+    "ş": "w", "ç": "j", "ğ": "g", "ı": "i", "ö": "u", "ü": "u",
+    # The tutuq belgisi and stray apostrophes carry no sound worth matching.
+    "'": "",
+}  # fmt: skip
+_TABLE = str.maketrans(_SKELETON)
+_REPEATS = re.compile(r"([a-z])\1+")
+_WORDS = re.compile(r"[a-z0-9]+")
+
+VOWELS = frozenset("aeiou")
+
+STOPWORDS: frozenset[str] = frozenset(
+    skeleton_word
+    for word in (
+        # Prepositions and conjunctions that phrases and messages may or may not contain.
+        "в во на по за до от из об о с со к у а и или но",  # Russian
+        "va yoki bilan uchun",  # Uzbek
+        "ба аз бо дар ва то барои",  # Tajik
+    )
+    for skeleton_word in word.split()
+)
+"""Skeletons of prepositions and conjunctions: dropped from both phrases and messages."""
+
+
+def _raw_skeleton(text: str) -> str:
+    for latin, cyrillic in _DIGRAPHS:
+        text = text.replace(latin, cyrillic)
+    return _REPEATS.sub(r"\1", text.translate(_TABLE))
+
+
+def skeleton(text: str) -> str:
+    """Normalise `text` and fold it to its skeleton (words separated by single spaces)."""
+    return " ".join(words(text))
+
+
+def words(text: str) -> list[str]:
+    """Skeleton words of `text`, without stopwords and one-letter words."""
+    found = _WORDS.findall(_raw_skeleton(normalize(text)))
+    return [w for w in found if w not in _STOP and (len(w) > 1 or w.isdigit())]
+
+
+def stem(word: str) -> str:
+    """The part of a skeleton word its inflected forms start with: trailing vowels go.
+
+    "registratsia" gives "registrats", so "регистрации", "registratsiyadan" and "регистрацию" all
+    start with it; words of three letters or fewer are left whole.
+    """
+    end = len(word)
+    while end > 3 and word[end - 1] in VOWELS:
+        end -= 1
+    return word[:end]
+
+
+def is_abbreviation(word: str) -> bool:
+    """Whether a skeleton word has no vowels (РВП, ВНЖ, НДФЛ): its stem is safe even when short."""
+    return not VOWELS.intersection(word) and not word.isdigit()
+
+
+_STOP = frozenset(_REPEATS.sub(r"\1", w.translate(_TABLE)) for w in STOPWORDS)

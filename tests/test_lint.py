@@ -1,0 +1,64 @@
+"""Content lint: clean on the shipped content, and each check fires at the right position on a
+broken copy of a small valid content root (tests/fixtures/lint/<check>/ overlays tests/fixtures/mini)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.lint.checks import lint
+from bot.settings import Settings
+from tests.conftest import MINI, ROOT
+
+CASES = Path(__file__).parent / "fixtures" / "lint"
+
+
+def broken_copy(case: str, tmp_path: Path) -> Path:
+    root = tmp_path / case
+    shutil.copytree(MINI, root)
+    for path in (CASES / case).rglob("*.yaml"):
+        target = root / path.relative_to(CASES / case)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return root
+
+
+def test_mini_fixture_is_clean() -> None:
+    assert lint(MINI, Settings.from_env({})) == []
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
+def test_each_check_fires_with_its_position(case: str, tmp_path: Path) -> None:
+    expected = (CASES / case / "expect.txt").read_text().strip()
+    reported = [str(p) for p in lint(broken_copy(case, tmp_path), Settings.from_env({}))]
+    assert any(line.startswith(expected) for line in reported), "\n".join(reported)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    root = broken_copy("unknown_target", tmp_path)
+    for case in ("placeholder_mismatch", "missing_word_list"):
+        for path in (CASES / case).rglob("*.yaml"):
+            shutil.copy(path, root / path.relative_to(CASES / case))
+    errors = [p for p in lint(root, Settings.from_env({})) if p.severity == "error"]
+    assert len(errors) >= 3
+
+
+def test_shipped_content_has_no_errors() -> None:
+    problems = lint(ROOT, Settings.from_env({}))
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert errors == []
+
+
+def test_cli_exit_status_and_format(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "bot", "lint"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    root = broken_copy("yaml_syntax", tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "lint", str(root)], capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    assert "flows/registration.yaml:7:1: error: YAML syntax" in bad.stdout
