@@ -24,12 +24,15 @@ def build_matcher(bundle: Bundle) -> Any:
         from bot.engine.matching import Matcher
     except ImportError:
         from bot.engine.understanding import NoUnderstanding
+
         return NoUnderstanding()
     langs = list(bundle.lexicons)
     return Matcher(
         keywords={lang: bundle.lexicon(lang, "keywords") for lang in langs},
         danger={lang: bundle.lexicon(lang, "danger").get("phrases", []) for lang in langs},
-        operator_words={lang: bundle.lexicon(lang, "commands").get("operator", []) for lang in langs},
+        operator_words={
+            lang: bundle.lexicon(lang, "commands").get("operator", []) for lang in langs
+        },
     )
 
 

@@ -1,5 +1,5 @@
 """Content lint: clean on the shipped content, and each check fires at the right position on a
-broken copy of a small valid content root (tests/fixtures/lint/<check>/ overlays tests/fixtures/mini)."""
+broken copy of a small valid root (tests/fixtures/lint/<check>/ over tests/fixtures/mini)."""
 
 from __future__ import annotations
 

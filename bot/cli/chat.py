@@ -21,7 +21,9 @@ CHANNEL = "terminal"
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("chat", help="a conversation in the terminal (one message per line if piped)")
+    p = sub.add_parser(
+        "chat", help="a conversation in the terminal (one message per line if piped)"
+    )
     p.add_argument("--lang", choices=LANGUAGES, help="start as a user who has chosen this language")
     p.add_argument(
         "--channel",
@@ -84,7 +86,9 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print("the content has errors: fix them (python -m bot lint) and try again", file=sys.stderr)
+        print(
+            "the content has errors: fix them (python -m bot lint) and try again", file=sys.stderr
+        )
         return 1
     interactive = stdin.isatty() and not args.json
     try:

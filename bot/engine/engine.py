@@ -247,13 +247,17 @@ class _Turn:
         self.enter(self.b.menu_ref, remember=False)
         first = self.out[-1]
         self.out[-1] = Outgoing(
-            f"{welcome}\n\n{first.text}", first.options, sms_text=f"{welcome}\n{first.sms_text or first.text}"
+            f"{welcome}\n\n{first.text}",
+            first.options,
+            sms_text=f"{welcome}\n{first.sms_text or first.text}",
         )
 
     def ask_language(self) -> None:
         self.st.node = LANGUAGE_NODE
         options = self.current_options()
-        prompt = "\n".join(self.e.texts.render(lang, "common.language.prompt") for lang in LANGUAGES)
+        prompt = "\n".join(
+            self.e.texts.render(lang, "common.language.prompt") for lang in LANGUAGES
+        )
         self.out.append(Outgoing(prompt, options.options, sms_text=prompt))
 
     def suggest(self, topics: Sequence[str]) -> None:
@@ -278,7 +282,7 @@ class _Turn:
 
     def _survey_due(self) -> bool:
         """The questionnaire is offered on the way back to the menu after an answer, when the
-        service around the engine has marked it due (it knows the month; the engine has no clock)."""
+        service around the engine has marked it due (it knows the month; the engine has none)."""
         return (
             SURVEY_FLOW in self.b.flows
             and bool(self.st.topics)

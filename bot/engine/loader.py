@@ -97,7 +97,9 @@ def _parse_flow(name: str, doc: YamlDoc, out: _Collector) -> Flow | None:
         out.error(doc.pos(key), f"unknown field '{key}' (expected one of {sorted(FLOW_KEYS)})")
     topic = data.get("topic")
     if topic not in (*TOPICS, GENERAL_TOPIC):
-        out.error(doc.pos("topic"), f"topic must be one of {[*TOPICS, GENERAL_TOPIC]}, not {topic!r}")
+        out.error(
+            doc.pos("topic"), f"topic must be one of {[*TOPICS, GENERAL_TOPIC]}, not {topic!r}"
+        )
     nodes_data = data.get("nodes")
     if not isinstance(nodes_data, dict) or not nodes_data:
         out.error(doc.pos("nodes"), "nodes must be a non-empty mapping of node names")
@@ -363,4 +365,3 @@ def _parse_values(doc: YamlDoc, out: _Collector) -> dict[str, Value]:
         else:
             out.error(pos, f"'{name}' must be {{money: N}}, {{number: N}} or {{date: YYYY-MM-DD}}")
     return values
-

@@ -1,4 +1,4 @@
-"""Problems found in flows and content, reported like a compiler: path:line:col: severity: message."""
+"""Problems found in flows and content, reported like a compiler: `path:line:col: level: text`."""
 
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ from bot.engine.model import Bundle, Value
 from bot.settings import HotlineSettings
 
 LOCALES: Mapping[str, str] = {"ru": "ru", "uz": "uz_Latn", "tg": "tg"}
+# CLDR's long Uzbek and Tajik dates ("1-yanvar, 2026", "01 Январ 2026") read oddly in a sentence.
+DATE_PATTERNS: Mapping[str, str] = {"ru": "long", "uz": "y-'yil' d-MMMM", "tg": "d MMMM y"}
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_][a-z0-9_]*)\}")
 SETTING_PLACEHOLDERS = frozenset(
     {"emergency_phone", "trafficking_phone", "tj_labour_phone", "uz_agency_phone", "hotline_hours"}
@@ -51,7 +53,7 @@ def format_value(value: Value, lang: str) -> str:
     if value.kind == "number" and value.amount is not None:
         return format_decimal(value.amount, locale=locale)
     if value.date is not None:
-        return format_date(value.date, "long", locale=locale)
+        return format_date(value.date, DATE_PATTERNS[lang], locale=locale)
     return value.name
 
 

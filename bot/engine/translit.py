@@ -47,17 +47,12 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 VOWELS = frozenset("aeiou")
 
-STOPWORDS: frozenset[str] = frozenset(
-    skeleton_word
-    for word in (
-        # Prepositions and conjunctions that phrases and messages may or may not contain.
-        "в во на по за до от из об о с со к у а и или но",  # Russian
-        "va yoki bilan uchun",  # Uzbek
-        "ба аз бо дар ва то барои",  # Tajik
-    )
-    for skeleton_word in word.split()
+# Prepositions and conjunctions that a phrase or a message may or may not contain.
+_STOPWORDS = (
+    "в во на по за до от из об о с со к у а и или но",  # Russian
+    "va yoki bilan uchun",  # Uzbek
+    "ба аз бо дар ва то барои",  # Tajik
 )
-"""Skeletons of prepositions and conjunctions: dropped from both phrases and messages."""
 
 
 def _raw_skeleton(text: str) -> str:
@@ -94,4 +89,4 @@ def is_abbreviation(word: str) -> bool:
     return not VOWELS.intersection(word) and not word.isdigit()
 
 
-_STOP = frozenset(_REPEATS.sub(r"\1", w.translate(_TABLE)) for w in STOPWORDS)
+_STOP = frozenset(_raw_skeleton(" ".join(_STOPWORDS)).split())

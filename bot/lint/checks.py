@@ -210,7 +210,9 @@ def _scripts(bundle: Bundle) -> list[Problem]:
     problems = []
     for entry in bundle.texts.get("uz", {}).values():
         if CYRILLIC.search(entry.text):
-            problems.append(Problem(entry.pos, "warning", "Uzbek text in Cyrillic: write it in Latin"))
+            problems.append(
+                Problem(entry.pos, "warning", "Uzbek text in Cyrillic: write it in Latin")
+            )
     return problems
 
 
@@ -224,7 +226,8 @@ def _drafts(bundle: Bundle) -> list[Problem]:
                 Problem(
                     Pos(f"content/{lang}/"),
                     "warning",
-                    f"{drafts} of {len(entries)} texts are drafts awaiting a native speaker's check",
+                    f"{drafts} of {len(entries)} texts are drafts"
+                    " awaiting a native speaker's check",
                 )
             )
     return problems

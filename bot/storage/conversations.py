@@ -40,9 +40,7 @@ def save(
     now: dt.datetime,
 ) -> Conversation:
     if row is None:
-        row = Conversation(
-            id=conversation_id, channel=channel, version=0, created_at=now, state={}
-        )
+        row = Conversation(id=conversation_id, channel=channel, version=0, created_at=now, state={})
         session.add(row)
     row.state = state.to_json()
     row.lang = state.lang

@@ -15,7 +15,9 @@ from tests.conftest import make_settings
 USER = "+79161234567"
 
 
-async def test_restart_resumes_where_the_conversation_was(tmp_path: Path, database_url: str) -> None:
+async def test_restart_resumes_where_the_conversation_was(
+    tmp_path: Path, database_url: str
+) -> None:
     settings = make_settings(tmp_path, database_url)
     first = await open_app(settings)
     await first.service.greet("telegram", USER, lang="ru")

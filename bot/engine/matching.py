@@ -1,0 +1,201 @@
+"""Free-text understanding: which topic a typed message means, and whether it carries danger signs.
+
+Editors keep keyword and phrase lists per topic and language (content/<lang>/keywords.yaml), danger
+signs (danger.yaml) and words asking for a human (the `operator` command). Every phrase is folded to
+a skeleton (translit.py), so script, transliteration and Tajik look-alikes do not matter, and every
+typed word is looked up with inflection and typo tolerance (vocabulary.py). A phrase matches when
+all its words are present, in any order; all three languages' phrases are tried for every message,
+those of the conversation's language weigh a little more.
+
+A topic's evidence is the weight of its matched phrases, a phrase of several words weighing more
+than one word. Where phrases of different topics claim the same typed words, the longer phrase wins
+("квота на РВП" is about the residence permit, not quotas). The best topic is confident only when
+its evidence is strong and clearly ahead of the runner-up: offering two options costs the user one
+tap, answering the wrong question costs their trust.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.engine.translit import words
+from bot.engine.understanding import Guess, Understood
+from bot.engine.vocabulary import Vocabulary, similarity
+
+OPERATOR = "operator"
+"""The pseudo-topic of a message asking for a human; `Understood.best` may carry it."""
+_DANGER = "\0danger"
+
+PHRASE_BONUS = 0.5
+"""Extra weight per extra word of a phrase: "разрешение на работу" says more than "работа"."""
+OTHER_LANGUAGE = 0.9
+"""Weight of a phrase from another language than the conversation's."""
+CONFIDENT = 0.55
+"""Least score that sends a user straight to a topic: one keyword with at most one typo."""
+MIN_SINGLE = 0.6
+"""Least similarity for a one-word phrase: a two-letter stem alone ("ish") proves nothing."""
+DANGER_SIMILARITY = 0.8
+"""Least mean similarity of a danger phrase: typos allowed, a different word is not."""
+CANDIDATE_EVIDENCE = 0.5
+CANDIDATE_SHARE = 0.4
+"""A weak topic is offered if it has some evidence and at least this share of the best one's."""
+MAX_CANDIDATES = 3
+OPTION_CONFIDENT = 0.6
+OPTION_MARGIN = 0.15
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    label: str
+    words: tuple[int, ...]
+    weight: float
+    langs: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    phrase: _Phrase
+    similarity: float
+    positions: frozenset[int]
+
+
+def score(evidence: float, rival: float) -> float:
+    """0..1: how much evidence there is, discounted by how close the runner-up comes."""
+    if evidence <= 0:
+        return 0.0
+    return (1 - math.exp(-evidence)) * evidence / (evidence + rival)
+
+
+class Matcher:
+    """Maps messages to topics and option labels; build once, reuse for every message."""
+
+    def __init__(
+        self,
+        keywords: Mapping[str, Mapping[str, Sequence[str]]],
+        danger: Mapping[str, Sequence[str]],
+        operator_words: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        entries: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+
+        def add(label: str, lang: str, phrases: Sequence[str]) -> None:
+            for text in phrases:
+                phrase_words = tuple(dict.fromkeys(words(str(text))))
+                if phrase_words:
+                    entries.setdefault((label, phrase_words), set()).add(lang)
+
+        for lang, topics in keywords.items():
+            for topic, phrases in topics.items():
+                add(topic, lang, phrases or ())
+        for lang, phrases in danger.items():
+            add(_DANGER, lang, phrases or ())
+        for lang, phrases in (operator_words or {}).items():
+            add(OPERATOR, lang, phrases or ())
+
+        self._vocab = Vocabulary(w for _, phrase_words in entries for w in phrase_words)
+        sharing: dict[tuple[str, ...], set[str]] = {}
+        for label, phrase_words in entries:
+            if label != _DANGER:
+                sharing.setdefault(phrase_words, set()).add(label)
+        self._phrases: list[_Phrase] = []
+        self._by_word: list[list[int]] = [[] for _ in self._vocab.words]
+        for (label, phrase_words), langs in entries.items():
+            shared_by = 1 if label == _DANGER else len(sharing[phrase_words])
+            ids = tuple(self._vocab.index(w) for w in phrase_words)
+            weight = (1 + PHRASE_BONUS * (len(ids) - 1)) / shared_by
+            for i in ids:
+                self._by_word[i].append(len(self._phrases))
+            self._phrases.append(_Phrase(label, ids, weight, frozenset(langs)))
+
+    def understand(self, text: str, lang: str) -> Understood:
+        """Danger signs, the confident topic if any, else the plausible ones (see understanding)."""
+        hits = self._hits(text)
+        danger = any(h.phrase.label == _DANGER and h.similarity >= DANGER_SIMILARITY for h in hits)
+        ranked = sorted(self._evidence(hits, lang).items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ranked:
+            return Understood(danger=danger)
+        top_label, top = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        top_score = score(top, runner_up)
+        if top_score >= CONFIDENT:
+            return Understood(danger=danger, best=Guess(top_label, round(top_score, 3)))
+        candidates = tuple(
+            Guess(label, round(score(evidence, top if label != top_label else runner_up), 3))
+            for label, evidence in ranked
+            if label != OPERATOR
+            and evidence >= CANDIDATE_EVIDENCE
+            and evidence >= CANDIDATE_SHARE * top
+        )
+        return Understood(danger=danger, candidates=candidates[:MAX_CANDIDATES])
+
+    def match_option(self, text: str, labels: Sequence[str], lang: str) -> tuple[int, float] | None:
+        """The index of the option label `text` means, with a score; None unless clearly one.
+
+        Scores are the mean of how much of the typed text the label explains and how much of the
+        label the text covers, so "да" picks "Да, нужна виза" over "Нет, въезжаю без визы".
+        `lang` is accepted for symmetry with `understand`; labels are already in that language.
+        """
+        typed = words(text)
+        if not typed or not labels:
+            return None
+        scores = [_overlap(typed, words(label)) for label in labels]
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        best = ranked[0]
+        second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+        if scores[best] >= OPTION_CONFIDENT and scores[best] - second >= OPTION_MARGIN:
+            return best, round(scores[best], 3)
+        return None
+
+    def _hits(self, text: str) -> list[_Hit]:
+        best: dict[int, tuple[float, int]] = {}
+        for position, token in enumerate(words(text)):
+            for i, sim in self._vocab.lookup(token).items():
+                if sim > best.get(i, (0.0, -1))[0]:
+                    best[i] = (sim, position)
+        hits: list[_Hit] = []
+        for index in sorted({p for i in best for p in self._by_word[i]}):
+            phrase = self._phrases[index]
+            found = [best[w] for w in phrase.words if w in best]
+            if len(found) < len(phrase.words):
+                continue
+            positions = frozenset(position for _, position in found)
+            mean = sum(sim for sim, _ in found) / len(found)
+            if len(positions) == len(found) and (len(found) > 1 or mean >= MIN_SINGLE):
+                hits.append(_Hit(phrase, mean, positions))
+        return hits
+
+    @staticmethod
+    def _evidence(hits: list[_Hit], lang: str) -> dict[str, float]:
+        topical = [h for h in hits if h.phrase.label != _DANGER]
+        # Longest match wins: a phrase whose words all belong to a longer phrase of another topic
+        # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence.
+        kept = [
+            h
+            for h in topical
+            if not any(
+                h.positions < o.positions and o.phrase.label != h.phrase.label for o in topical
+            )
+        ]
+        kept.sort(key=lambda h: (-h.phrase.weight * h.similarity, h.phrase.words))
+        evidence: dict[str, float] = {}
+        used: dict[str, set[int]] = {}
+        for hit in kept:
+            taken = used.setdefault(hit.phrase.label, set())
+            if taken & hit.positions:
+                continue
+            taken |= hit.positions
+            factor = 1.0 if lang in hit.phrase.langs else OTHER_LANGUAGE
+            weight = hit.phrase.weight * hit.similarity * factor
+            evidence[hit.phrase.label] = evidence.get(hit.phrase.label, 0.0) + weight
+        return evidence
+
+
+def _overlap(typed: list[str], label: list[str]) -> float:
+    if not label:
+        return 0.0
+    if typed == label:
+        return 1.0
+    covered = sum(max(similarity(t, w) for t in typed) for w in label) / len(label)
+    explained = sum(max(similarity(t, w) for w in label) for t in typed) / len(typed)
+    return (covered + explained) / 2
