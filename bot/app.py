@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import ConversationService, EventSink
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
+from bot.engine.matching import Matcher
 from bot.engine.model import Bundle
 from bot.engine.texts import Texts
 from bot.settings import Settings

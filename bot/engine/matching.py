@@ -32,8 +32,12 @@ PHRASE_BONUS = 0.5
 """Extra weight per extra word of a phrase: "разрешение на работу" says more than "работа"."""
 OTHER_LANGUAGE = 0.9
 """Weight of a phrase from another language than the conversation's."""
-CONFIDENT = 0.55
-"""Least score that sends a user straight to a topic: one keyword with at most one typo."""
+SHARPNESS = 2.0
+NOTHING = 0.7
+"""The evidence of "this message is about none of the topics", which a topic must beat."""
+CONFIDENT = 0.56
+"""Least score that sends a user straight to a topic: one keyword in the conversation's language
+with at most one typo, or an exact keyword of another language (see `score`)."""
 MIN_SINGLE = 0.6
 """Least similarity for a one-word phrase: a two-letter stem alone ("ish") proves nothing."""
 DANGER_SIMILARITY = 0.8
@@ -44,6 +48,10 @@ CANDIDATE_SHARE = 0.4
 MAX_CANDIDATES = 3
 OPTION_CONFIDENT = 0.6
 OPTION_MARGIN = 0.15
+EXPLAINED = 0.7
+"""In option matching, the share of the score for how much of the typed text a label explains;
+the rest is for how much of the label the text covers. Typed words a label cannot explain ("не"
+in "не работать") matter more than label words the user did not bother to type."""
 
 
 @dataclass(frozen=True)
@@ -61,11 +69,14 @@ class _Hit:
     positions: frozenset[int]
 
 
-def score(evidence: float, rival: float) -> float:
-    """0..1: how much evidence there is, discounted by how close the runner-up comes."""
-    if evidence <= 0:
-        return 0.0
-    return (1 - math.exp(-evidence)) * evidence / (evidence + rival)
+def score(evidence: float, others: Sequence[float]) -> float:
+    """0..1: the share of a topic in a softmax over all topics' evidence and "nothing meant".
+
+    Differences of evidence count, not ratios: two keywords against one phrase of another topic
+    is a clear lead, one keyword against one keyword is a coin toss.
+    """
+    weights = [math.exp(SHARPNESS * (e - evidence)) for e in (NOTHING, *others)]
+    return 1 / (1 + sum(weights))
 
 
 class Matcher:
@@ -116,13 +127,13 @@ class Matcher:
         if not ranked:
             return Understood(danger=danger)
         top_label, top = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        top_score = score(top, runner_up)
+        evidences = [evidence for _, evidence in ranked]
+        top_score = score(top, evidences[1:])
         if top_score >= CONFIDENT:
             return Understood(danger=danger, best=Guess(top_label, round(top_score, 3)))
         candidates = tuple(
-            Guess(label, round(score(evidence, top if label != top_label else runner_up), 3))
-            for label, evidence in ranked
+            Guess(label, round(score(evidence, evidences[:i] + evidences[i + 1 :]), 3))
+            for i, (label, evidence) in enumerate(ranked)
             if label != OPERATOR
             and evidence >= CANDIDATE_EVIDENCE
             and evidence >= CANDIDATE_SHARE * top
@@ -132,8 +143,8 @@ class Matcher:
     def match_option(self, text: str, labels: Sequence[str], lang: str) -> tuple[int, float] | None:
         """The index of the option label `text` means, with a score; None unless clearly one.
 
-        Scores are the mean of how much of the typed text the label explains and how much of the
-        label the text covers, so "да" picks "Да, нужна виза" over "Нет, въезжаю без визы".
+        Scores weigh how much of the typed text the label explains and how much of the label the
+        text covers (see EXPLAINED), so "да" picks "Да, нужна виза" over "Нет, въезжаю без визы".
         `lang` is accepted for symmetry with `understand`; labels are already in that language.
         """
         typed = words(text)
@@ -149,8 +160,11 @@ class Matcher:
 
     def _hits(self, text: str) -> list[_Hit]:
         best: dict[int, tuple[float, int]] = {}
+        looked_up: dict[str, dict[int, float]] = {}
         for position, token in enumerate(words(text)):
-            for i, sim in self._vocab.lookup(token).items():
+            if token not in looked_up:
+                looked_up[token] = self._vocab.lookup(token)
+            for i, sim in looked_up[token].items():
                 if sim > best.get(i, (0.0, -1))[0]:
                     best[i] = (sim, position)
         hits: list[_Hit] = []
@@ -177,17 +191,23 @@ class Matcher:
                 h.positions < o.positions and o.phrase.label != h.phrase.label for o in topical
             )
         ]
-        kept.sort(key=lambda h: (-h.phrase.weight * h.similarity, h.phrase.words))
+        weighed = sorted(
+            (
+                -h.phrase.weight
+                * h.similarity
+                * (1.0 if lang in h.phrase.langs else OTHER_LANGUAGE),
+                h.phrase.words,
+                h,
+            )
+            for h in kept
+        )
         evidence: dict[str, float] = {}
         used: dict[str, set[int]] = {}
-        for hit in kept:
+        for negative_weight, _, hit in weighed:
             taken = used.setdefault(hit.phrase.label, set())
-            if taken & hit.positions:
-                continue
-            taken |= hit.positions
-            factor = 1.0 if lang in hit.phrase.langs else OTHER_LANGUAGE
-            weight = hit.phrase.weight * hit.similarity * factor
-            evidence[hit.phrase.label] = evidence.get(hit.phrase.label, 0.0) + weight
+            if not taken & hit.positions:
+                taken |= hit.positions
+                evidence[hit.phrase.label] = evidence.get(hit.phrase.label, 0.0) - negative_weight
         return evidence
 
 
@@ -198,4 +218,4 @@ def _overlap(typed: list[str], label: list[str]) -> float:
         return 1.0
     covered = sum(max(similarity(t, w) for t in typed) for w in label) / len(label)
     explained = sum(max(similarity(t, w) for w in label) for t in typed) / len(typed)
-    return (covered + explained) / 2
+    return EXPLAINED * explained + (1 - EXPLAINED) * covered

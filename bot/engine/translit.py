@@ -24,6 +24,11 @@ _DIGRAPHS: tuple[tuple[str, str], ...] = (
     ("zh", "ж"),
     ("kh", "х"),
     ("ye", "е"),
+    # The Russian soft sign before a vowel sounds as "y": "бьёт" is "byot", not "bet".
+    ("ье", "йе"),
+    ("ьё", "йё"),
+    ("ью", "йю"),
+    ("ья", "йя"),
 )
 
 _SKELETON: dict[str, str] = {
@@ -54,6 +59,25 @@ _STOPWORDS = (
     "ба аз бо дар ва то барои",  # Tajik
 )
 
+# Frequent words that are never a typo of a keyword, however close: "qanaqa" (what kind) is not
+# "Kanada", "гирифтан" (to take) is not "гирифтанд" (they took). Question words, pronouns,
+# auxiliaries and everyday verbs; they still match a phrase that contains them exactly.
+_COMMON_WORDS = (
+    # Russian
+    "как что где когда сколько почему зачем кто какой какая какие можно нужно надо мне меня мой"
+    " моя есть нет да если это был была были будет сделать делать получить узнать хочу могу"
+    " помогите пожалуйста здравствуйте привет спасибо сейчас тоже очень после через теперь уже"
+    " ещё еще поговорить сказать говорит работать работаю работает долго",
+    # Uzbek
+    " qanday qanaqa qancha qayer qayerda qayerga qachon nima nimaga nega kim kerak kerakmi mumkin"
+    " mumkinmi bormi yo'q ha men meni menga siz sizga bu shu bo'ladi bo'ladimi qilish qilay"
+    " qilsam olish olsam berish iltimos salom rahmat yaxshi endi hozir keyin",
+    # Tajik
+    " чӣ чи чанд куҷо кай чаро кӣ кадом тавр лозим мумкин ҳаст нест ҳа не ман маро шумо ин он"
+    " мешавад кардан кунам гирифтан гирам додан илтимос салом раҳмат ташаккур хуб ҳозир баъд"
+    " мехоҳам",
+)
+
 
 def _raw_skeleton(text: str) -> str:
     for latin, cyrillic in _DIGRAPHS:
@@ -73,13 +97,14 @@ def words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """The part of a skeleton word its inflected forms start with: trailing vowels go.
+    """The part of a skeleton word its inflected forms start with: up to two final vowels go.
 
     "registratsia" gives "registrats", so "регистрации", "registratsiyadan" and "регистрацию" all
-    start with it; words of three letters or fewer are left whole.
+    start with it. Two, because я, ю, ё are two skeleton letters ("koreia" keeps "kore"); words of
+    three letters or fewer are left whole.
     """
     end = len(word)
-    while end > 3 and word[end - 1] in VOWELS:
+    while end > max(3, len(word) - 2) and word[end - 1] in VOWELS:
         end -= 1
     return word[:end]
 
@@ -90,3 +115,5 @@ def is_abbreviation(word: str) -> bool:
 
 
 _STOP = frozenset(_raw_skeleton(" ".join(_STOPWORDS)).split())
+COMMON_WORDS: frozenset[str] = frozenset(_raw_skeleton(normalize("".join(_COMMON_WORDS))).split())
+"""Skeletons of frequent words that typo tolerance must leave alone."""

@@ -14,25 +14,31 @@ from itertools import combinations
 
 from rapidfuzz.distance import OSA
 
-from bot.engine.translit import is_abbreviation, stem
+from bot.engine.translit import COMMON_WORDS, VOWELS, is_abbreviation, stem
 
 EXACT = 1.0
 INFLECTED = 0.95
 """A typed word that starts with a keyword's stem: "патента", "patentni", "патентро"."""
 SHORT_INFLECTED = 0.55
 """The same through a stem of two or three letters ("ish" in "ishga"): only good inside a phrase."""
-TYPO = (1.0, 0.85, 0.7)
-"""Similarity by number of edits (insertion, deletion, substitution, transposition)."""
-TYPO_IN_STEM = 0.8
-"""A typed word whose beginning is one edit away from a stem: "ragistratsiyaga"."""
-MIN_FUZZY_STEM = 5
+EDIT_COST = 0.75
+"""Similarity lost per edit (insertion, deletion, substitution, transposition), relative to the
+word's length: one typo costs 0.15 in a five-letter word, 0.06 in "daktiloskopiya"."""
+MIN_FUZZY_STEM = 6
+"""Shorter stems with a typo and any ending match too much: "qanday" would be "Kanada"."""
 
 
 def max_edits(length: int) -> int:
-    """Typos tolerated in a word of this length: none in short words, where one edit is another word."""
-    if length < 4:
+    """Typos tolerated in a word of this length: none up to four letters, where one edit often
+    makes another real word ("o'tib"/"urib", "sil"/"sol")."""
+    if length < 5:
         return 0
     return 1 if length < 8 else 2
+
+
+def typo_similarity(edits: int, word: str) -> float:
+    """Similarity of a word mistyped with `edits` edits to the intended skeleton `word`."""
+    return 1.0 - EDIT_COST * edits / len(word)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -42,14 +48,17 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def _differs_in_body(a: str, b: str) -> bool:
-    """Whether two words differ before their last two letters.
+def _plausible_typo(a: str, b: str, ending: int = 1) -> bool:
+    """Whether two words a few edits apart look like one word mistyped rather than two words.
 
-    Differences only at the end are grammar ("забрать"/"забрал", "гирифтан"/"гирифтанд") and are
-    left to stems; treating them as typos would confuse "to take" with "took".
+    They must start alike: the same letter, or both a vowel (people type the Uzbek oʻ as "o",
+    "u" or "у"), since "поговорить"/"договор" are different words. And they must differ before the
+    shorter word's last `ending` letters: "забрать"/"забрал", "гирифтан"/"гирифтанд" differ only
+    in an ending, which is grammar left to stems; as typos they would confuse "to take" with "took".
     """
-    limit = min(len(a), len(b)) - 2
-    return any(x != y for x, y in zip(a[:limit], b[:limit], strict=True))
+    same_start = a[:1] == b[:1] or (a[:1] in VOWELS and b[:1] in VOWELS)
+    body = min(len(a), len(b)) - ending
+    return same_start and a[:body] != b[:body]
 
 
 def similarity(typed: str, word: str) -> float:
@@ -62,10 +71,10 @@ def similarity(typed: str, word: str) -> float:
             if a.startswith(prefix):
                 short = len(prefix) < 4 and not is_abbreviation(prefix)
                 return SHORT_INFLECTED if short else INFLECTED
-    allowed = max_edits(min(len(typed), len(word)))
+    allowed = 0 if typed in COMMON_WORDS else max_edits(min(len(typed), len(word)))
     distance = OSA.distance(typed, word, score_cutoff=allowed) if allowed else allowed + 1
-    if distance <= allowed and _differs_in_body(typed, word):
-        return TYPO[distance]
+    if distance <= allowed and _plausible_typo(typed, word):
+        return typo_similarity(distance, word)
     return 0.0
 
 
@@ -81,10 +90,10 @@ class Vocabulary:
         for i, word in enumerate(self.words):
             if word.isdigit():
                 continue
-            self._stems.setdefault(stem(word), []).append(i)
+            word_stem = stem(word)
+            self._stems.setdefault(word_stem, []).append(i)
             for variant in _deletions(word, max_edits(len(word))):
                 self._deleted.setdefault(variant, []).append(i)
-            word_stem = stem(word)
             if len(word_stem) >= MIN_FUZZY_STEM:
                 for variant in _deletions(word_stem, 1):
                     self._stem_deleted.setdefault(variant, []).append(i)
@@ -110,7 +119,7 @@ class Vocabulary:
                 if i != exact:
                     short = length < 4 and not is_abbreviation(prefix)
                     found[i] = max(found.get(i, 0.0), SHORT_INFLECTED if short else INFLECTED)
-        if not found:
+        if not found and token not in COMMON_WORDS:
             self._add_typos(token, found)
         return found
 
@@ -122,15 +131,18 @@ class Vocabulary:
                     word = self.words[i]
                     allowed = min(edits, max_edits(len(word)))
                     distance = OSA.distance(token, word, score_cutoff=allowed)
-                    if distance <= allowed and _differs_in_body(token, word):
-                        found[i] = max(found.get(i, 0.0), TYPO[distance])
+                    if distance <= allowed and _plausible_typo(token, word):
+                        found[i] = max(found.get(i, 0.0), typo_similarity(distance, word))
         if found or len(token) < MIN_FUZZY_STEM:
             return
         for length in range(MIN_FUZZY_STEM - 1, len(token) + 1):
-            for variant in _deletions(token[:length], 1):
+            typed = token[:length]
+            for variant in _deletions(typed, 1):
                 for i in self._stem_deleted.get(variant, ()):
-                    word_stem, typed = stem(self.words[i]), token[:length]
-                    if OSA.distance(typed, word_stem, score_cutoff=1) <= 1 and _differs_in_body(
-                        typed, word_stem
+                    word_stem = stem(self.words[i])
+                    # Where a typed word is cut to a stem's length is arbitrary, so a difference in
+                    # its last two letters means another word going on, not a typo.
+                    if OSA.distance(typed, word_stem, score_cutoff=1) <= 1 and _plausible_typo(
+                        typed, word_stem, ending=2
                     ):
-                        found.setdefault(i, TYPO_IN_STEM)
+                        found.setdefault(i, INFLECTED * typo_similarity(1, word_stem))

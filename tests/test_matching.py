@@ -1,0 +1,305 @@
+"""Free-text matching: spelling folds, typos, danger priority, options, and the eval set."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import LANGUAGES, TOPICS
+from bot.cli import match as match_cli
+from bot.engine.matching import OPERATOR, Matcher
+from bot.engine.translit import skeleton, stem, words
+from bot.engine.vocabulary import similarity
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "tests" / "eval" / "messages.tsv"
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def shipped_matcher() -> Matcher:
+    """A Matcher over the shipped content, read here so the test does not depend on the loader."""
+    content = ROOT / "content"
+    return Matcher(
+        keywords={lang: _yaml(content / lang / "keywords.yaml") for lang in LANGUAGES},
+        danger={lang: _yaml(content / lang / "danger.yaml")["phrases"] for lang in LANGUAGES},
+        operator_words={
+            lang: _yaml(content / lang / "commands.yaml")["operator"] for lang in LANGUAGES
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return shipped_matcher()
+
+
+def topic(m: Matcher, text: str, lang: str) -> str | None:
+    understood = m.understand(text, lang)
+    return understood.best.topic if understood.best else None
+
+
+# --- spelling -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["регистрация", "registratsiya", "registraciya", "регистрацыя", "РЕГИСТРАЦИЯ"],
+        ["учёт", "uchyot"],
+        ["ВНЖ", "vnzh", "vnj", "внж"],
+        ["roʻyxat", "ro‘yxat", "ro’yxat", "ro`yxat", "ro'yxat", "рўйхат", "руйхат"],
+        ["шаҳрвандӣ", "шахрванди", "shahrvandi"],
+        ["иҷозат", "ичозат", "ijozat"],
+        ["қайд", "кайд", "qayd"],
+    ],
+)
+def test_spellings_of_one_word_share_a_skeleton(variants: list[str]) -> None:
+    assert len({skeleton(v) for v in variants}) == 1
+
+
+def test_stopwords_and_punctuation_are_not_words() -> None:
+    assert words("Вид на жительство, пожалуйста!") == ["vid", "jitelstvo", "pojaluista"]
+    assert words("РВП-ро дароз кардан") == ["rvp", "ro", "daroz", "kardan"]
+
+
+def test_stems_drop_endings_but_keep_short_words_whole() -> None:
+    assert stem(skeleton("регистрация")) == "registrats"
+    assert stem(skeleton("Корея")) == "kore"
+    assert stem("rvp") == "rvp"
+
+
+def test_typos_in_the_body_match_but_different_endings_do_not() -> None:
+    assert skeleton("pattent") == "patent"  # doubled letters collapse in the skeleton
+    assert similarity(skeleton("патэнт"), "patent") > 0.8
+    assert similarity("uzbekiston", "uzbekistan") > 0.8
+    assert similarity("zabrat", "zabral") == 0.0  # "to collect" is not "took"
+    assert similarity("pogovorit", "dogovor") == 0.0  # another first letter: another word
+    assert similarity("urib", "utib") == 0.0  # four letters: no typo tolerance
+
+
+# --- topics ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("patent qancha turadi", "uz", "work_permit"),
+        ("патент қанча туради", "uz", "work_permit"),
+        ("patentni qanday to‘layman", "uz", "work_permit"),
+        ("регистрация сколько дней", "ru", "registration"),
+        ("registratsiya chand ruz", "tg", "registration"),
+        ("skolko stoit patent", "ru", "work_permit"),
+        ("grajdanstvo kak poluchit", "ru", "citizenship"),
+        ("шахрвандии русия", "tg", "citizenship"),
+        ("ҳуҷҷатҳо барои шаҳрвандӣ", "tg", "citizenship"),
+        ("ro`yxatdan o`tish kerakmi", "uz", "registration"),
+        ("ruyxatdan utish kerakmi", "uz", "registration"),
+        ("патентамро дароз кардан", "tg", "work_permit"),
+        ("дактиласкопия где", "ru", "health"),
+        ("зарплату не платят", "ru", "labour_rights"),
+    ],
+)
+def test_typed_questions_reach_their_topic(
+    matcher: Matcher, text: str, lang: str, expected: str
+) -> None:
+    assert topic(matcher, text, lang) == expected
+
+
+def test_a_longer_phrase_beats_a_word_of_another_topic(matcher: Matcher) -> None:
+    assert topic(matcher, "квота на рвп", "ru") == "residence_permit"
+    assert topic(matcher, "odam savdosi nima", "uz") == "trafficking"  # "odam" asks for a human
+
+
+def test_asking_for_a_human_is_the_operator(matcher: Matcher) -> None:
+    assert topic(matcher, "хочу поговорить с оператором", "ru") == OPERATOR
+    assert topic(matcher, "operator bilan gaplashmoqchiman", "uz") == OPERATOR
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("привет", "ru"), ("какая погода завтра", "ru"), ("salom", "uz"), ("qalaysiz", "uz"),
+     ("ташаккур", "tg"), ("хахаха", "tg"), ("asdfgh", "ru"), ("", "ru"), ("😀", "uz")],
+)  # fmt: skip
+def test_out_of_scope_messages_match_nothing(matcher: Matcher, text: str, lang: str) -> None:
+    understood = matcher.understand(text, lang)
+    assert (understood.danger, understood.best, understood.candidates) == (False, None, ())
+
+
+def test_two_topics_give_candidates_not_a_guess(matcher: Matcher) -> None:
+    understood = matcher.understand("патент и регистрация", "ru")
+    assert understood.best is None
+    assert {g.topic for g in understood.candidates} == {"work_permit", "registration"}
+
+
+def test_the_conversations_language_is_preferred() -> None:
+    m = Matcher({"ru": {"a": ["банк"]}, "uz": {"b": ["bank"]}}, {})
+    assert m.understand("bank", "ru").candidates[0].topic == "a"
+    assert m.understand("bank", "uz").candidates[0].topic == "b"
+
+
+def test_empty_content_understands_nothing() -> None:
+    understood = Matcher({}, {}).understand("патент", "ru")
+    assert understood.best is None and understood.candidates == () and not understood.danger
+
+
+# --- danger ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("работодатель забрал паспорт, а патент ещё не оплачен", "ru"),
+        ("zabrali pasport", "ru"),
+        ("pasportimni olib qoʻyishdi", "uz"),
+        ("паспортимни олиб қўйишди", "uz"),
+        ("шиносномаамро гирифтанд", "tg"),
+        ("хуччатхоямро гирифтанд", "tg"),
+        ("нас заперли", "ru"),
+        ("маро мезананд", "tg"),
+    ],
+)
+def test_danger_signs_are_found_even_beside_a_topic(matcher: Matcher, text: str, lang: str) -> None:
+    assert matcher.understand(text, lang).danger
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("когда можно забрать паспорт после подачи на гражданство", "ru"),
+        ("шиносномаи русӣ гирифтан мехоҳам", "tg"),
+        ("rossiya pasportini olmoqchiman", "uz"),
+        ("patentimni muddati o'tib ketdi", "uz"),
+        ("долго ждать патент", "ru"),  # "долг" (a debt to work off) is a danger sign
+        ("занг заданд", "tg"),  # "they phoned", not "they hit"
+        ("patent chiqarmayapti", "uz"),  # "they do not issue", not "they do not let out"
+        ("bet ochish", "uz"),  # "open a page": Russian "бьет" must not fold to "bet"
+    ],
+)
+def test_similar_harmless_messages_are_not_danger(matcher: Matcher, text: str, lang: str) -> None:
+    assert not matcher.understand(text, lang).danger
+
+
+# --- options --------------------------------------------------------------------------------------
+
+WHO = ["Кто ставит на учёт?", "Приложение «Амина» (Москва)", "Как получить патент?"]
+VISA = ["Да, нужна виза", "Нет, въезжаю без визы"]
+WORK = ["Работать", "Не работать, больше 90 дней"]
+COUNTRY_UZ = ["Oʻzbekiston", "Tojikiston", "Rossiya", "Boshqa davlat"]
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "index"),
+    [
+        ("прилажение амина", WHO, 1),
+        ("кто ставит на учет", WHO, 0),
+        ("да", VISA, 0),
+        ("нет", VISA, 1),
+        ("работат", WORK, 0),
+        ("не работать", WORK, 1),
+        ("ўзбекистон", COUNTRY_UZ, 0),
+        ("o`zbekiston", COUNTRY_UZ, 0),
+        ("tojikston", COUNTRY_UZ, 1),
+    ],
+)
+def test_typed_text_picks_an_option(
+    matcher: Matcher, text: str, labels: list[str], index: int
+) -> None:
+    found = matcher.match_option(text, labels, "ru")
+    assert found is not None and found[0] == index
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [("регистрация сколько дней", WHO), ("не знаю", VISA), ("патент", ["Патент", "Патенты"]),
+     ("", VISA), ("да", [])],
+)  # fmt: skip
+def test_unclear_text_picks_no_option(matcher: Matcher, text: str, labels: list[str]) -> None:
+    assert matcher.match_option(text, labels, "ru") is None
+
+
+# --- content and evaluation set -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_word_lists_have_every_topic_and_one_danger_key(lang: str) -> None:
+    keywords = _yaml(ROOT / "content" / lang / "keywords.yaml")
+    assert set(keywords) == set(TOPICS)
+    assert all(keywords[t] for t in TOPICS)
+    assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases"}
+
+
+def read_eval() -> list[tuple[str, str, str]]:
+    lines = EVAL.read_text(encoding="utf-8").splitlines()
+    rows = [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
+    assert all(len(row) == 3 for row in rows)
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def test_eval_set_is_large_and_covers_every_topic() -> None:
+    rows = read_eval()
+    per_lang = Counter(lang for lang, _, _ in rows)
+    assert len(rows) >= 300 and all(per_lang[lang] >= 100 for lang in LANGUAGES)
+    for lang in LANGUAGES:
+        expected = {e for row_lang, e, _ in rows if row_lang == lang}
+        assert expected >= {*TOPICS, "none", OPERATOR}
+
+
+def test_eval_set_accuracy_and_no_confident_out_of_scope(matcher: Matcher) -> None:
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    out_of_scope_matched = []
+    for lang, expected, text in read_eval():
+        got, _ = match_cli.verdict(matcher.understand(text, lang))
+        total[lang] += 1
+        right[lang] += (got or "none") == expected
+        if expected == "none" and got is not None:
+            out_of_scope_matched.append(text)
+    assert out_of_scope_matched == []
+    for lang in LANGUAGES:
+        assert right[lang] / total[lang] >= 0.9, (lang, right[lang], total[lang])
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    match_cli.add_parser(parser.add_subparsers())
+    return parser.parse_args(["match", *argv])
+
+
+def test_cli_prints_one_json_line_per_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("patent qancha turadi\n\nsalom\npasportimni olishdi\n")
+    )
+    args = _args("--lang", "uz")
+    assert args.run(args) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["text"], line["topic"]) for line in lines] == [
+        ("patent qancha turadi", "work_permit"),
+        ("salom", None),
+        ("pasportimni olishdi", OPERATOR),
+    ]
+    assert all(0 <= line["score"] <= 1 for line in lines)
+
+
+def test_cli_eval_prints_accuracy_and_misses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tsv = tmp_path / "eval.tsv"
+    tsv.write_text("# comment\nru\twork_permit\tпатент\nru\tquota\tпривет\n", encoding="utf-8")
+    assert match_cli.run(_args("--eval", str(tsv))) == 1
+    out = capsys.readouterr().out
+    assert "ru:  50.0%  (1/2)" in out and "expected quota" in out and "привет" in out
