@@ -18,14 +18,8 @@ from bot.settings import Settings
 from bot.storage.database import migrate, open_engine, sessions
 
 
-def build_matcher(bundle: Bundle) -> Any:
+def build_matcher(bundle: Bundle) -> Matcher:
     """The free-text matcher from the word lists editors keep in content/<lang>/."""
-    try:  # TEMPORARY while matching.py is being written
-        from bot.engine.matching import Matcher
-    except ImportError:
-        from bot.engine.understanding import NoUnderstanding
-
-        return NoUnderstanding()
     langs = list(bundle.lexicons)
     return Matcher(
         keywords={lang: bundle.lexicon(lang, "keywords") for lang in langs},

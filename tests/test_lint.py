@@ -62,3 +62,11 @@ def test_cli_exit_status_and_format(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert "flows/registration.yaml:7:1: error: YAML syntax" in bad.stdout
+
+
+def test_a_file_that_does_not_parse_is_one_error_not_a_cascade(tmp_path: Path) -> None:
+    root = broken_copy("yaml_syntax", tmp_path)
+    content = root / "content" / "tg" / "common.yaml"
+    content.write_text(content.read_text().replace("help: HELP_tg", "help: a: b"))
+    errors = [str(p) for p in lint(root, Settings.from_env({})) if p.severity == "error"]
+    assert len(errors) == 2, errors  # the broken flow and the broken content file, nothing else

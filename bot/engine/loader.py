@@ -27,6 +27,7 @@ ENTRY_KEYS = frozenset({"text", "sms", "source", "reviewed", "review", "note"})
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.unreadable: set[str] = set()
 
     def error(self, pos: Pos, message: str) -> None:
         self.problems.append(Problem(pos, "error", message))
@@ -68,6 +69,7 @@ def load_bundle(root: Path) -> tuple[Bundle, list[Problem]]:
         doc = _read(root, values_path, out)
         if doc is not None:
             bundle.values = _parse_values(doc, out)
+    bundle.unreadable = out.unreadable
     return bundle, out.problems
 
 
@@ -82,6 +84,8 @@ def load_or_raise(root: Path) -> Bundle:
 def _read(root: Path, path: Path, out: _Collector) -> YamlDoc | None:
     doc, problems = read_yaml(path, str(path.relative_to(root)))
     out.problems.extend(problems)
+    if doc is None:
+        out.unreadable.add(str(path.relative_to(root)))
     return doc
 
 

@@ -102,6 +102,8 @@ class Bundle:
     texts: dict[str, dict[str, Entry]] = field(default_factory=dict)
     lexicons: dict[str, dict[str, dict[str, list[str]]]] = field(default_factory=dict)
     values: dict[str, Value] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+    """Files that could not be parsed: checks skip what depends on them instead of piling up."""
 
     def node(self, ref: str) -> Node | None:
         flow_name, _, node_name = ref.partition(".")

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot import LANGUAGES, TOPICS
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.engine.loader import load_bundle
-from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, Bundle, Entry, Node
+from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, SURVEY_FLOW, Bundle, Entry, Node
 from bot.engine.problems import Pos, Problem
 from bot.engine.texts import SYSTEM_KEYS, Texts, placeholders
 from bot.settings import Settings
@@ -59,11 +59,15 @@ def _used_keys(bundle: Bundle) -> Iterator[tuple[str, Pos, Node | None]]:
         yield key, Pos("content/ru/common.yaml"), None
 
 
+def _unreadable(bundle: Bundle, lang: str, key: str) -> bool:
+    return f"content/{lang}/{key.split('.', 1)[0]}.yaml" in bundle.unreadable
+
+
 def _content_references(bundle: Bundle) -> list[Problem]:
     problems = []
     for key, pos, _ in _used_keys(bundle):
         for lang in LANGUAGES:
-            if key not in bundle.texts.get(lang, {}):
+            if key not in bundle.texts.get(lang, {}) and not _unreadable(bundle, lang, key):
                 problems.append(Problem(pos, "error", f"unknown content key '{key}' in {lang}"))
     for name in (MENU_FLOW, OPERATOR_FLOW):
         if name not in bundle.flows:
@@ -82,6 +86,8 @@ def _unreachable(bundle: Bundle) -> list[Problem]:
     operator = bundle.flows.get(OPERATOR_FLOW)
     if operator is not None:  # reached by commands and danger signs from anywhere
         todo += [f"{OPERATOR_FLOW}.{name}" for name in operator.nodes]
+    if SURVEY_FLOW in bundle.flows:  # offered by the engine on the way back to the menu
+        todo.append(bundle.flow_start(SURVEY_FLOW))
     while todo:
         ref = todo.pop()
         node = bundle.node(ref)
@@ -105,7 +111,7 @@ def _language_parity(bundle: Bundle) -> list[Problem]:
     for key in sorted(all_keys):
         having = [lang for lang in LANGUAGES if key in bundle.texts.get(lang, {})]
         for lang in LANGUAGES:
-            if lang in having:
+            if lang in having or _unreadable(bundle, lang, key):
                 continue
             where = Pos(f"content/{lang}/{key.split('.', 1)[0]}.yaml")
             other = bundle.texts[having[0]][key].pos
