@@ -243,7 +243,8 @@ def _resolve_references(bundle: Bundle, out: _Collector) -> None:
             for option in node.options:
                 ref = _resolve(bundle, flow.name, option.next)
                 if ref is None:
-                    out.error(option.pos, f"unknown target '{option.next}' (no such node or flow)")
+                    if f"flows/{option.next.split('.')[0]}.yaml" not in out.unreadable:
+                        out.error(option.pos, f"unknown target '{option.next}' (no such node or flow)")
                     continue
                 options.append(replace(option, next=ref))
             ask_next = node.ask_next
