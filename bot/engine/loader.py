@@ -244,7 +244,7 @@ def _resolve_references(bundle: Bundle, out: _Collector) -> None:
                 ref = _resolve(bundle, flow.name, option.next)
                 if ref is None:
                     if f"flows/{option.next.split('.')[0]}.yaml" not in out.unreadable:
-                        out.error(option.pos, f"unknown target '{option.next}' (no such node or flow)")
+                        out.error(option.pos, f"unknown target '{option.next}' (no node or flow)")
                     continue
                 options.append(replace(option, next=ref))
             ask_next = node.ask_next
