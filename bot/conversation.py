@@ -57,11 +57,20 @@ class ConversationService:
     def conversation_id(self, channel: str, user_id: str) -> str:
         return pseudonym(self.secret, channel, user_id)
 
-    async def handle(self, channel: str, user_id: str, incoming: Incoming) -> Result:
-        """One message from a user: the engine's answer, with state and events stored."""
-        return await self._run(channel, user_id, lambda st: self.engine.handle(st, incoming))
+    async def handle(
+        self, channel: str, user_id: str, incoming: Incoming, *, source: str | None = None
+    ) -> Result:
+        """One message from a user: the engine's answer, with state and events stored.
+        `source`: the campaign code that brought a new conversation (deep link, ?src=, keyword)."""
 
-    async def greet(self, channel: str, user_id: str, *, lang: str | None = None) -> Result:
+        def step(state: State) -> Result:
+            return self.engine.handle(state, incoming)
+
+        return await self._run(channel, user_id, step, source=source)
+
+    async def greet(
+        self, channel: str, user_id: str, *, lang: str | None = None, source: str | None = None
+    ) -> Result:
         """Open (or resume) a conversation without a message: language question, menu, or where
         the user left off. `lang` sets the language as if the user had chosen it."""
 
@@ -70,18 +79,25 @@ class ConversationService:
                 state.lang = lang
             return self.engine.greeting(state)
 
-        return await self._run(channel, user_id, opening)
+        return await self._run(channel, user_id, opening, source=source)
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Delete everything stored about this user."""
         await self._run(channel, user_id, lambda st: Result(State(), [], [ForgetRequested()]))
 
-    async def _run(self, channel: str, user_id: str, step: Callable[[State], Result]) -> Result:
+    async def _run(
+        self,
+        channel: str,
+        user_id: str,
+        step: Callable[[State], Result],
+        *,
+        source: str | None = None,
+    ) -> Result:
         cid = self.conversation_id(channel, user_id)
         now = self.clock()
         async with self.sessions() as session, session.begin():
             row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
-            result = step(state or self.engine.new_state())
+            result = step(state or self.engine.new_state(source=source))
             if any(isinstance(e, ForgetRequested) for e in result.events):
                 if row is not None:
                     await session.delete(row)

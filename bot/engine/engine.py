@@ -214,7 +214,9 @@ class _Turn:
         if node is None:
             ref, node = self.b.menu_ref, self.b.node(self.b.menu_ref)
             assert node is not None
-        if remember and self.st.node and self.st.node != ref and not self.st.node.startswith("@"):
+        if ref == self.b.menu_ref:
+            self.st.history = []  # the menu is the root: "back" never leads out of it
+        elif remember and self.st.node and self.st.node != ref and not self.st.node.startswith("@"):
             self.st.history = [*self.st.history, self.st.node][-HISTORY_LIMIT:]
         self.st.node = ref
         topic = None

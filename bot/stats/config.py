@@ -1,0 +1,54 @@
+"""Settings of the statistics, read from the environment like bot.settings.
+
+They live here rather than in bot/settings.py so that the statistics can be configured without
+touching the settings every other component reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from bot.settings import HotlineSettings, Settings
+from bot.stats.sources import parse_sms_keywords
+
+DEFAULT_RETENTION_MONTHS = 36
+"""Counters are kept three full years: enough for year-on-year comparison and grant reports."""
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    timezone: str = HotlineSettings.timezone
+    """Days and months are counted in the hotline's time zone, as its staff see them."""
+    sms_keywords: Mapping[str, str] = field(default_factory=dict)
+    campaign_sources: frozenset[str] = frozenset()
+    """When not empty, only these campaign codes are counted; others become `other`."""
+    retention_months: int = DEFAULT_RETENTION_MONTHS
+
+    @property
+    def allowed_sources(self) -> frozenset[str]:
+        """The allow-list for clean_source: CAMPAIGN_SOURCES plus the SMS keywords' codes (empty
+        when CAMPAIGN_SOURCES is not set: every well-formed code is counted)."""
+        if not self.campaign_sources:
+            return frozenset()
+        return self.campaign_sources | frozenset(self.sms_keywords.values())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StatsConfig:
+        env = os.environ if environ is None else environ
+        sources = env.get("CAMPAIGN_SOURCES", "")
+        return cls(
+            timezone=env.get("HOTLINE_TIMEZONE", HotlineSettings.timezone),
+            sms_keywords=parse_sms_keywords(env.get("SMS_SOURCE_KEYWORDS", "")),
+            campaign_sources=frozenset(s.strip().lower() for s in sources.split(",") if s.strip()),
+            retention_months=int(env.get("STATS_RETENTION_MONTHS", str(DEFAULT_RETENTION_MONTHS))),
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, environ: Mapping[str, str] | None = None
+    ) -> StatsConfig:
+        """As from_env, with the time zone the rest of the bot uses (settings may not come from
+        the environment, e.g. in tests)."""
+        return replace(cls.from_env(environ), timezone=settings.hotline.timezone)

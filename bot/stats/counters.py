@@ -1,0 +1,234 @@
+"""Counting what conversations do, as anonymous counters, inside each message's transaction.
+
+`StatsSink` is an EventSink (bot.conversation): after the engine has run, it turns the events of
+one message into counter increments. "Once per conversation, topic and day" is remembered in the
+conversation's own state (`state.marks`, which expires and is deleted with the conversation), never
+in the statistics tables, which hold counts only.
+
+The sink also manages the questionnaire's monthly rhythm: it marks the survey due for conversations
+not offered it this month (the engine offers it on the next way back to the menu), and counts
+answers only after a "yes".
+
+Operator tools (a later console) call `count_outcome` and `count_response_time`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, and_, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Context
+from bot.engine.engine import SURVEY_DUE
+from bot.engine.messages import (
+    Event,
+    OperatorRequested,
+    SurveyAnswered,
+    SurveyOffered,
+    TopicReached,
+)
+from bot.stats.config import StatsConfig
+from bot.stats.sources import clean_id, clean_source
+from bot.stats.tables import (
+    ContactCount,
+    EscalationCount,
+    OutcomeCount,
+    ResponseTimeCount,
+    SurveyCount,
+    TopicCount,
+)
+from bot.storage.tables import Base
+
+# Marks kept in the conversation state. Values are the day (YYYY-MM-DD) or month (YYYY-MM) they
+# were set; stale ones are dropped so the state stays small.
+SURVEY_MONTH = "survey_month"
+SURVEY_ACCEPTED = "survey_accepted"
+SEEN = "stats:seen"
+ACTIVE_DAY = "stats:day"
+DAILY_PREFIXES = ("counted:", "escalated:", "outcome:")
+MONTHLY_PREFIXES = ("surveyed:", SURVEY_ACCEPTED)
+
+OFFER_QUESTION = "offer"
+"""Survey counters of the offer itself: offered, accepted, declined."""
+
+RESPONSE_BUCKETS: tuple[tuple[float, str], ...] = (
+    (60, "under_1m"),
+    (5 * 60, "1_5m"),
+    (15 * 60, "5_15m"),
+    (60 * 60, "15_60m"),
+    (4 * 3600, "1_4h"),
+    (24 * 3600, "4_24h"),
+    (float("inf"), "over_24h"),
+)
+"""Upper bounds (seconds, exclusive) of the response-time buckets, in report order."""
+
+
+def local_day(now: dt.datetime, zone: ZoneInfo) -> dt.date:
+    return now.astimezone(zone).date()
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def response_bucket(seconds: float) -> str:
+    for bound, name in RESPONSE_BUCKETS:
+        if seconds < bound:
+            return name
+    return RESPONSE_BUCKETS[-1][1]
+
+
+async def bump(
+    session: AsyncSession,
+    model: type[Base],
+    keys: Mapping[str, Any],
+    counts: Mapping[str, int],
+) -> None:
+    """Add `counts` to the row of `model` identified by `keys`, creating it when missing.
+
+    One atomic statement on SQLite and PostgreSQL (concurrent messages never lose an increment);
+    other databases get update-then-insert inside the caller's transaction.
+    """
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect.name
+    values = {**keys, **counts}
+    if dialect in ("sqlite", "postgresql"):
+        stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(table).values(values)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={name: table.c[name] + stmt.excluded[name] for name in counts},
+            )
+        )
+        return
+    match = and_(*(table.c[name] == value for name, value in keys.items()))
+    changes = {name: table.c[name] + n for name, n in counts.items()}
+    result = await session.execute(update(table).where(match).values(changes))
+    if not getattr(result, "rowcount", 0):
+        await session.execute(insert(table).values(values))
+
+
+def _once(marks: MutableMapping[str, str], key: str, period: str) -> bool:
+    """True the first time `key` is seen in `period` (a day or a month), remembering it."""
+    if marks.get(key) == period:
+        return False
+    marks[key] = period
+    return True
+
+
+def _drop_stale(marks: MutableMapping[str, str], day: str, month: str) -> None:
+    for key in list(marks):
+        period = day if key.startswith(DAILY_PREFIXES) else month
+        if key.startswith(DAILY_PREFIXES + MONTHLY_PREFIXES) and marks[key] != period:
+            del marks[key]
+
+
+class StatsSink:
+    """The EventSink that counts. Without arguments it reads its settings from the environment."""
+
+    def __init__(self, config: StatsConfig | None = None) -> None:
+        self.config = config or StatsConfig.from_env()
+        self.zone = ZoneInfo(self.config.timezone)
+
+    async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
+        st = ctx.state
+        marks = st.marks
+        day = local_day(ctx.now, self.zone)
+        today, month = day.isoformat(), month_of(day)
+        _drop_stale(marks, today, month)
+        lang = clean_id(st.lang)
+        channel = clean_id(ctx.channel)
+        source = clean_source(st.source, self.config.allowed_sources)
+        base = {"day": day, "lang": lang, "channel": channel}
+        # Volume is counted once the language is known: before that nothing has been asked.
+        if st.lang is not None and _once(marks, ACTIVE_DAY, today):
+            started = 0 if marks.get(SEEN) else 1
+            marks[SEEN] = "yes"
+            await bump(
+                session, ContactCount, {**base, "source": source}, {"active": 1, "started": started}
+            )
+        for event in events:
+            if isinstance(event, TopicReached):
+                topic = clean_id(event.topic)
+                if _once(marks, f"counted:{topic}", today):
+                    keys = {**base, "topic": topic, "source": source}
+                    await bump(session, TopicCount, keys, {"count": 1})
+            elif isinstance(event, OperatorRequested):
+                reason = clean_id(event.reason)
+                if _once(marks, f"escalated:{reason}:{int(event.urgent)}", today):
+                    keys = {**base, "urgent": event.urgent, "reason": reason}
+                    await bump(session, EscalationCount, keys, {"count": 1})
+            elif isinstance(event, SurveyOffered):
+                marks[SURVEY_MONTH] = month
+                await self._survey(session, month, OFFER_QUESTION, "offered")
+            elif isinstance(event, SurveyAnswered):
+                await self._answer(session, marks, month, event)
+        # For the next message: the engine offers the survey when this says "yes".
+        marks[SURVEY_DUE] = "no" if marks.get(SURVEY_MONTH) == month else "yes"
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        marks: MutableMapping[str, str],
+        month: str,
+        event: SurveyAnswered,
+    ) -> None:
+        question, answer = clean_id(event.question), clean_id(event.answer)
+        if question == OFFER_QUESTION:
+            if answer == "accepted":  # consent: the questions that follow may be counted
+                marks[SURVEY_ACCEPTED] = month
+            if _once(marks, f"surveyed:{question}", month):  # going back to the offer: once
+                await self._survey(session, month, question, answer)
+        # Questions count only after a "yes" this month, and once each (going back and answering
+        # again, or pressing an old button, changes nothing).
+        elif marks.get(SURVEY_ACCEPTED) == month and _once(marks, f"surveyed:{question}", month):
+            await self._survey(session, month, question, answer)
+
+    @staticmethod
+    async def _survey(session: AsyncSession, month: str, question: str, answer: str) -> None:
+        keys = {"month": month, "question": question, "answer": answer}
+        await bump(session, SurveyCount, keys, {"count": 1})
+
+    # --- for the operator console -------------------------------------------------------------
+    async def count_outcome(self, session: AsyncSession, ctx: Context, outcome: str) -> bool:
+        """Count how an operator closed a conversation, once per conversation, outcome and day.
+        Returns False when it was already counted today."""
+        day = local_day(ctx.now, self.zone)
+        outcome = clean_id(outcome)
+        if not _once(ctx.state.marks, f"outcome:{outcome}", day.isoformat()):
+            return False
+        keys = {
+            "day": day,
+            "lang": clean_id(ctx.state.lang),
+            "channel": clean_id(ctx.channel),
+            "outcome": outcome,
+        }
+        await bump(session, OutcomeCount, keys, {"count": 1})
+        return True
+
+    async def count_response_time(
+        self,
+        session: AsyncSession,
+        *,
+        now: dt.datetime,
+        channel: str,
+        urgent: bool,
+        seconds: float,
+    ) -> str:
+        """Count an operator's first response after a handover by its bucket; returns the bucket.
+        Only the bucket is stored, on the day of the response."""
+        bucket = response_bucket(seconds)
+        keys = {
+            "day": local_day(now, self.zone),
+            "channel": clean_id(channel),
+            "urgent": urgent,
+            "bucket": bucket,
+        }
+        await bump(session, ResponseTimeCount, keys, {"count": 1})
+        return bucket

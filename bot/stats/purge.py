@@ -1,0 +1,88 @@
+"""Applying every retention rule of PRIVACY.md: `python -m bot purge`, and periodically in `serve`.
+
+- Conversations idle for longer than CONVERSATION_TTL_DAYS are deleted (with their state, marks
+  and any free text they held).
+- Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
+  identify nobody, but what is not needed any more is not kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from bot.stats.config import StatsConfig
+from bot.stats.counters import month_of
+from bot.stats.tables import DAILY_TABLES, SurveyCount
+from bot.storage.conversations import purge_expired
+
+log = logging.getLogger(__name__)
+
+
+def stats_cutoff(now: dt.datetime, config: StatsConfig) -> dt.date:
+    """The first day still kept: the start of the month `retention_months` before this one, so
+    a month's counters go all at once and a report is never of half a month."""
+    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    index = today.year * 12 + today.month - 1 - config.retention_months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+async def purge(
+    session: AsyncSession,
+    now: dt.datetime,
+    settings: Settings,
+    *,
+    config: StatsConfig | None = None,
+) -> dict[str, int]:
+    """Delete everything past its retention, inside the caller's transaction; rows per table."""
+    config = config or StatsConfig.from_settings(settings)
+    ttl = dt.timedelta(days=settings.conversation_ttl_days)
+    deleted = {"conversations": await purge_expired(session, now=now, ttl=ttl)}
+    cutoff = stats_cutoff(now, config)
+    for model in DAILY_TABLES:
+        table: Any = model.__table__
+        result = await session.execute(delete(table).where(table.c.day < cutoff))
+        deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
+    result = await session.execute(delete(SurveyCount).where(SurveyCount.month < month_of(cutoff)))
+    deleted[SurveyCount.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+async def purge_now(
+    sessions: async_sessionmaker[Any],
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    config: StatsConfig | None = None,
+) -> dict[str, int]:
+    """One purge in its own transaction."""
+    async with sessions() as session, session.begin():
+        return await purge(session, now or dt.datetime.now(dt.UTC), settings, config=config)
+
+
+async def purge_periodically(
+    sessions: async_sessionmaker[Any],
+    settings: Settings,
+    *,
+    every: dt.timedelta = dt.timedelta(hours=1),
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> None:
+    """For `serve`: purge at start and then every `every`, until cancelled. A failed purge is
+    logged and retried next time rather than stopping the bot."""
+    config = StatsConfig.from_settings(settings)
+    while True:
+        try:
+            deleted = await purge_now(sessions, settings, now=clock(), config=config)
+            if any(deleted.values()):
+                log.info("purged %s", {k: v for k, v in deleted.items() if v})
+        except Exception:
+            log.exception("purge failed; will retry")
+        await asyncio.sleep(every.total_seconds())
