@@ -6,14 +6,14 @@ without them; cross-language and cost checks live in `bot.lint`.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot import LANGUAGES, TOPICS
-from bot.engine.model import GENERAL_TOPIC, Bundle, Entry, Flow, Node, Option, Value
+from bot.engine.content_files import Collector, parse_lexicon, parse_texts, parse_values
+from bot.engine.model import GENERAL_TOPIC, Bundle, Flow, Node, Option
 from bot.engine.problems import ContentError, Pos, Problem
 from bot.engine.yamlfile import YamlDoc, read_yaml
 
@@ -21,21 +21,11 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 LEXICON_FILES = frozenset({"commands", "keywords", "danger"})
 FLOW_KEYS = frozenset({"topic", "start", "nodes", "description"})
 NODE_KEYS = frozenset({"say", "by", "options", "answer", "ask", "handover", "branch", "note"})
-ENTRY_KEYS = frozenset({"text", "sms", "source", "reviewed", "review", "note"})
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.unreadable: set[str] = set()
-
-    def error(self, pos: Pos, message: str) -> None:
-        self.problems.append(Problem(pos, "error", message))
 
 
 def load_bundle(root: Path) -> tuple[Bundle, list[Problem]]:
     """Load everything under `root` (which holds flows/ and content/); never raises on bad input."""
-    out = _Collector()
+    out = Collector()
     bundle = Bundle(root=str(root))
     flow_docs: list[YamlDoc] = []
     flows_dir = root / "flows"
@@ -61,14 +51,14 @@ def load_bundle(root: Path) -> tuple[Bundle, list[Problem]]:
             if doc is None:
                 continue
             if path.stem in LEXICON_FILES:
-                bundle.lexicons[lang][path.stem] = _parse_lexicon(doc, out)
+                bundle.lexicons[lang][path.stem] = parse_lexicon(doc, out)
             else:
-                _parse_texts(path.stem, doc, bundle.texts[lang], out)
+                parse_texts(path.stem, doc, bundle.texts[lang], out)
     values_path = root / "content" / "values.yaml"
     if values_path.exists():
         doc = _read(root, values_path, out)
         if doc is not None:
-            bundle.values = _parse_values(doc, out)
+            bundle.values = parse_values(doc, out)
     bundle.unreadable = out.unreadable
     return bundle, out.problems
 
@@ -81,7 +71,7 @@ def load_or_raise(root: Path) -> Bundle:
     return bundle
 
 
-def _read(root: Path, path: Path, out: _Collector) -> YamlDoc | None:
+def _read(root: Path, path: Path, out: Collector) -> YamlDoc | None:
     doc, problems = read_yaml(path, str(path.relative_to(root)))
     out.problems.extend(problems)
     if doc is None:
@@ -89,7 +79,7 @@ def _read(root: Path, path: Path, out: _Collector) -> YamlDoc | None:
     return doc
 
 
-def _parse_flow(name: str, doc: YamlDoc, out: _Collector) -> Flow | None:
+def _parse_flow(name: str, doc: YamlDoc, out: Collector) -> Flow | None:
     data = doc.data
     if not NAME.match(name):
         out.error(doc.pos(), f"flow file name '{name}' must be lower-case ASCII (a-z, 0-9, _)")
@@ -119,7 +109,7 @@ def _parse_flow(name: str, doc: YamlDoc, out: _Collector) -> Flow | None:
     return Flow(name, str(topic), str(start), nodes, doc.pos())
 
 
-def _parse_node(flow: str, name: str, data: Any, doc: YamlDoc, out: _Collector) -> Node | None:
+def _parse_node(flow: str, name: str, data: Any, doc: YamlDoc, out: Collector) -> Node | None:
     at = ("nodes", name)
     pos = doc.pos(*at)
     if not NAME.match(name):
@@ -194,7 +184,7 @@ def _parse_node(flow: str, name: str, data: Any, doc: YamlDoc, out: _Collector) 
 
 
 def _parse_options(
-    flow: str, raw: Any, at: tuple[str | int, ...], doc: YamlDoc, out: _Collector
+    flow: str, raw: Any, at: tuple[str | int, ...], doc: YamlDoc, out: Collector
 ) -> tuple[Option, ...]:
     if raw is None:
         return ()
@@ -235,7 +225,7 @@ def _resolve(bundle: Bundle, flow: str, target: str) -> str | None:
     return None
 
 
-def _resolve_references(bundle: Bundle, out: _Collector) -> None:
+def _resolve_references(bundle: Bundle, out: Collector) -> None:
     for flow in bundle.flows.values():
         resolved_nodes: dict[str, Node] = {}
         for name, node in flow.nodes.items():
@@ -265,108 +255,3 @@ def _resolve_references(bundle: Bundle, out: _Collector) -> None:
                 node, options=tuple(options), ask_next=ask_next, branch=branch
             )
         bundle.flows[flow.name] = Flow(flow.name, flow.topic, flow.start, resolved_nodes, flow.pos)
-
-
-def _parse_texts(stem: str, doc: YamlDoc, texts: dict[str, Entry], out: _Collector) -> None:
-    if not isinstance(doc.data, dict):
-        out.error(doc.pos(), "a content file must be a mapping of keys to texts")
-        return
-    meta = doc.data.get("_meta") or {}
-    file_draft = isinstance(meta, dict) and meta.get("review") == "draft"
-    _collect_entries(stem, doc.data, (), doc, file_draft, texts, out)
-
-
-def _collect_entries(
-    prefix: str,
-    data: dict[Any, Any],
-    at: tuple[str, ...],
-    doc: YamlDoc,
-    file_draft: bool,
-    texts: dict[str, Entry],
-    out: _Collector,
-) -> None:
-    for raw_key, value in data.items():
-        key = str(raw_key)
-        if not at and key == "_meta":
-            continue
-        path = (*at, key)
-        full = f"{prefix}.{key}"
-        pos = doc.pos(*path)
-        if isinstance(value, str):
-            texts[full] = Entry(full, value.strip(), None, None, None, file_draft, pos)
-        elif isinstance(value, dict) and "text" in value:
-            texts[full] = _parse_entry(full, value, path, doc, file_draft, out)
-        elif isinstance(value, dict):
-            _collect_entries(full, value, path, doc, file_draft, texts, out)
-        else:
-            out.error(pos, f"'{full}' must be a text, a mapping with 'text', or nested keys")
-
-
-def _parse_entry(
-    key: str,
-    value: dict[str, Any],
-    path: tuple[str, ...],
-    doc: YamlDoc,
-    file_draft: bool,
-    out: _Collector,
-) -> Entry:
-    for field_name in sorted(set(value) - ENTRY_KEYS):
-        out.error(doc.pos(*path, field_name), f"unknown field '{field_name}' in '{key}'")
-    text = value.get("text")
-    if not isinstance(text, str) or not text.strip():
-        out.error(doc.pos(*path, "text"), f"'{key}' has an empty text")
-        text = ""
-    sms = value.get("sms")
-    if sms is not None and not isinstance(sms, str):
-        out.error(doc.pos(*path, "sms"), "sms must be a text")
-        sms = None
-    reviewed = value.get("reviewed")
-    if reviewed is not None and not isinstance(reviewed, dt.date):
-        out.error(doc.pos(*path, "reviewed"), "reviewed must be a date like 2026-11-23")
-        reviewed = None
-    review = value.get("review")
-    if review not in (None, "draft", "checked"):
-        out.error(doc.pos(*path, "review"), "review must be 'draft' or 'checked'")
-    draft = review == "draft" or (file_draft and review != "checked")
-    source = value.get("source")
-    return Entry(
-        key=key,
-        text=text.strip(),
-        sms=sms.strip() if isinstance(sms, str) else None,
-        source=str(source) if source else None,
-        reviewed=reviewed,
-        draft=draft,
-        pos=doc.pos(*path),
-        sms_pos=doc.pos(*path, "sms") if sms else None,
-    )
-
-
-def _parse_lexicon(doc: YamlDoc, out: _Collector) -> dict[str, list[str]]:
-    if not isinstance(doc.data, dict):
-        out.error(doc.pos(), "a word list file must map keys to lists of words")
-        return {}
-    lexicon: dict[str, list[str]] = {}
-    for key, words in doc.data.items():
-        if not isinstance(words, list) or not all(isinstance(w, str | int) for w in words):
-            out.error(doc.pos(str(key)), f"'{key}' must be a list of words or phrases")
-            continue
-        lexicon[str(key)] = [str(w) for w in words]
-    return lexicon
-
-
-def _parse_values(doc: YamlDoc, out: _Collector) -> dict[str, Value]:
-    values: dict[str, Value] = {}
-    if not isinstance(doc.data, dict):
-        out.error(doc.pos(), "values.yaml must map names to {money|number|date: ...}")
-        return values
-    for name, spec in doc.data.items():
-        pos = doc.pos(str(name))
-        if isinstance(spec, dict) and isinstance(spec.get("money"), int | float):
-            values[str(name)] = Value(str(name), "money", amount=float(spec["money"]))
-        elif isinstance(spec, dict) and isinstance(spec.get("number"), int | float):
-            values[str(name)] = Value(str(name), "number", amount=float(spec["number"]))
-        elif isinstance(spec, dict) and isinstance(spec.get("date"), dt.date):
-            values[str(name)] = Value(str(name), "date", date=spec["date"])
-        else:
-            out.error(pos, f"'{name}' must be {{money: N}}, {{number: N}} or {{date: YYYY-MM-DD}}")
-    return values
