@@ -186,7 +186,6 @@ class _Turn:
             self.enter(self.b.flow_start(SURVEY_FLOW), remember=False)
         elif kind == "menu":
             self.st.handover = self.st.urgent = False
-            self.st.history = []
             self.enter(self.b.menu_ref, remember=False)
         elif kind == "back":
             if self.st.history:
@@ -245,7 +244,6 @@ class _Turn:
         self.st.lang = lang
         self.events.append(LanguageChosen(lang))
         welcome = self.e.texts.render(lang, "common.welcome")
-        self.st.history = []
         self.enter(self.b.menu_ref, remember=False)
         first = self.out[-1]
         self.out[-1] = Outgoing(
