@@ -19,6 +19,9 @@ from bot.engine.state import State
 from bot.storage import conversations
 from bot.storage.pseudonym import pseudonym
 
+Step = Callable[[State], Result]
+"""What happens to a conversation's state: usually one engine call."""
+
 
 @dataclass(frozen=True)
 class Context:
@@ -66,7 +69,7 @@ class ConversationService:
         def step(state: State) -> Result:
             return self.engine.handle(state, incoming)
 
-        return await self._run(channel, user_id, step, source=source)
+        return await self.run(self.conversation_id(channel, user_id), channel, step, source=source)
 
     async def greet(
         self, channel: str, user_id: str, *, lang: str | None = None, source: str | None = None
@@ -79,31 +82,56 @@ class ConversationService:
                 state.lang = lang
             return self.engine.greeting(state)
 
-        return await self._run(channel, user_id, opening, source=source)
+        cid = self.conversation_id(channel, user_id)
+        return await self.run(cid, channel, opening, source=source)
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Delete everything stored about this user."""
-        await self._run(channel, user_id, lambda st: Result(State(), [], [ForgetRequested()]))
+        await self.run(
+            self.conversation_id(channel, user_id),
+            channel,
+            lambda st: Result(State(), [], [ForgetRequested()]),
+        )
+
+    async def run(
+        self,
+        conversation_id: str,
+        channel: str,
+        step: Step,
+        *,
+        source: str | None = None,
+        address: str | None = None,
+        session: AsyncSession | None = None,
+    ) -> Result:
+        """Run `step` on the conversation's state and store the outcome. Inside `session`'s
+        transaction when given (so a caller can add its own writes), else in a new one.
+        `address`: where replies go, already sealed; kept with the conversation."""
+        if session is None:
+            async with self.sessions() as own, own.begin():
+                return await self._run(own, conversation_id, channel, step, source, address)
+        return await self._run(session, conversation_id, channel, step, source, address)
 
     async def _run(
         self,
+        session: AsyncSession,
+        cid: str,
         channel: str,
-        user_id: str,
-        step: Callable[[State], Result],
-        *,
-        source: str | None = None,
+        step: Step,
+        source: str | None,
+        address: str | None,
     ) -> Result:
-        cid = self.conversation_id(channel, user_id)
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
-            result = step(state or self.engine.new_state(source=source))
-            if any(isinstance(e, ForgetRequested) for e in result.events):
-                if row is not None:
-                    await session.delete(row)
-                return result
-            ctx = Context(cid, channel, result.state, now)
-            for sink in self.sinks:
-                await sink.record(session, ctx, result.events)  # may update state.marks
-            conversations.save(session, row, cid, channel, result.state, now)
+        row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
+        result = step(state or self.engine.new_state(source=source))
+        if any(isinstance(e, ForgetRequested) for e in result.events):
+            if row is not None:
+                await session.delete(row)
+                await session.flush()
+            return result
+        ctx = Context(cid, channel, result.state, now)
+        for sink in self.sinks:
+            await sink.record(session, ctx, result.events)  # may update state.marks
+        row = conversations.save(session, row, cid, channel, result.state, now)
+        if address is not None:
+            row.address, row.blocked = address, False  # they wrote: they can be answered
         return result

@@ -30,6 +30,25 @@ class HotlineSettings:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel; it starts only when `token` is set."""
+
+    token: str = ""
+    api_url: str = "https://api.telegram.org"
+    """Bot API root: requests go to {api_url}/bot{token}/{method} (a local server or fake)."""
+    webhook_secret: str = ""
+    """Checked on every webhook request; generated into the data folder and kept when unset."""
+    username: str = ""
+    """For poster links when the Bot API cannot be asked (getMe) for it."""
+    rate_global: float = 30.0
+    rate_per_chat: float = 1.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token)
+
+
+@dataclass(frozen=True)
 class Settings:
     content_root: Path = PROJECT_ROOT
     data_dir: Path = Path("data")
@@ -37,7 +56,10 @@ class Settings:
     secret_key: str = ""
     conversation_ttl_days: int = 30
     sms_segment_budget: int = 3
+    public_url: str = ""
+    """Where the platforms reach this server (https://example.org); webhooks are used when set."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,17 +84,35 @@ class Settings:
             secret_key=env.get("BOT_SECRET_KEY", ""),
             conversation_ttl_days=int(env.get("CONVERSATION_TTL_DAYS", "30")),
             sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", "3")),
+            public_url=env.get("PUBLIC_URL", "").rstrip("/"),
             hotline=hotline,
+            telegram=TelegramSettings(
+                token=env.get("TELEGRAM_BOT_TOKEN", ""),
+                api_url=env.get("TELEGRAM_API_URL", TelegramSettings.api_url).rstrip("/"),
+                webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+                username=env.get("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+                rate_global=float(env.get("TELEGRAM_RATE_GLOBAL", "30")),
+                rate_per_chat=float(env.get("TELEGRAM_RATE_PER_CHAT", "1")),
+            ),
         )
 
     def resolved_secret_key(self) -> bytes:
         """BOT_SECRET_KEY, or a key generated once into the data folder and kept there."""
-        if self.secret_key:
-            return self.secret_key.encode()
-        path = self.data_dir / "secret.key"
+        return (self.secret_key or self.kept_secret("secret.key", 48)).encode()
+
+    def resolved_webhook_secret(self) -> str:
+        """TELEGRAM_WEBHOOK_SECRET, or one generated once into the data folder and kept there."""
+        return self.telegram.webhook_secret or self.kept_secret("telegram-webhook.secret", 32)
+
+    def kept_secret(self, name: str, nbytes: int) -> str:
+        """A random URL-safe secret generated on first use into the data folder (mode 600)."""
+        path = self.data_dir / name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                return path.read_text().strip()
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+                handle.write(secrets.token_urlsafe(nbytes))
+        return path.read_text().strip()

@@ -7,8 +7,10 @@ from bot.engine.messages import Outgoing
 
 
 def numbered_options(message: Outgoing, *, separator: str) -> list[str]:
-    """Options as lines a user answers with a digit; the operator (0) always comes last."""
-    ordered = sorted(message.options, key=lambda o: (o.number == 0, o.number))
+    """Options as lines a user answers with a digit; the operator (0) always comes last. Buttons
+    without a number (negative: offered to tap only) have no line."""
+    typed = [o for o in message.options if o.number >= 0]
+    ordered = sorted(typed, key=lambda o: (o.number == 0, o.number))
     return [f"{o.number}{separator}{o.label}" for o in ordered]
 
 

@@ -71,6 +71,23 @@ class Engine:
         turn.show_current()
         return Result(turn.st, turn.out, turn.events)
 
+    def start(
+        self, state: State, *, lang: str | None = None, lang_hint: str | None = None
+    ) -> Result:
+        """A (re)start, as Telegram's /start: `lang` (from a deep link) switches to that language;
+        a new user's `lang_hint` (the app's language) preselects it while the other languages stay
+        one tap away; anyone else gets the main menu."""
+        turn = _Turn(self, state.copy())
+        if lang in LANGUAGES:
+            turn.choose_language(lang)
+        elif turn.st.lang is None and lang_hint in LANGUAGES:
+            turn.choose_language(lang_hint, offer_others=True)
+        elif turn.st.lang is None:
+            turn.ask_language()
+        else:
+            turn.menu()
+        return Result(turn.st, turn.out, turn.events)
+
 
 class _Turn:
     """One incoming message being handled: collects the new state, messages and events."""
@@ -121,6 +138,9 @@ class _Turn:
             if option.id == choice:
                 self.act(action)
                 return
+        if choice.startswith("lang:") and choice[5:] in LANGUAGES:
+            self.choose_language(choice[5:])  # a language button offered with an earlier greeting
+            return
         ref, _, index = choice.rpartition(":")
         node = self.b.node(ref)
         if node is not None and index.isdigit() and int(index) < len(node.options):
@@ -185,8 +205,7 @@ class _Turn:
             self.events.append(SurveyOffered())
             self.enter(self.b.flow_start(SURVEY_FLOW), remember=False)
         elif kind == "menu":
-            self.st.handover = self.st.urgent = False
-            self.enter(self.b.menu_ref, remember=False)
+            self.menu()
         elif kind == "back":
             if self.st.history:
                 self.enter(self.st.history.pop(), remember=False)
@@ -232,6 +251,10 @@ class _Turn:
         if key is not None:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
 
+    def menu(self) -> None:
+        self.st.handover = self.st.urgent = False
+        self.enter(self.b.menu_ref, remember=False)
+
     def escalate(self, *, urgent: bool, reason: str) -> None:
         target = f"{OPERATOR_FLOW}.urgent" if urgent else self.b.flow_start(OPERATOR_FLOW)
         before = len(self.events)
@@ -240,15 +263,22 @@ class _Turn:
             if isinstance(event, OperatorRequested):
                 self.events[i] = OperatorRequested(urgent=urgent, reason=reason)
 
-    def choose_language(self, lang: str) -> None:
+    def choose_language(self, lang: str, *, offer_others: bool = False) -> None:
         self.st.lang = lang
         self.events.append(LanguageChosen(lang))
         welcome = self.e.texts.render(lang, "common.welcome")
         self.enter(self.b.menu_ref, remember=False)
         first = self.out[-1]
+        options = first.options
+        if offer_others:  # buttons only: typed numbers keep meaning what the menu lists
+            options += tuple(
+                OptionOut(f"lang:{code}", self.e.texts.render(code, "common.language.name"), -1)
+                for code in LANGUAGES
+                if code != lang
+            )
         self.out[-1] = Outgoing(
             f"{welcome}\n\n{first.text}",
-            first.options,
+            options,
             sms_text=f"{welcome}\n{first.sms_text or first.text}",
         )
 

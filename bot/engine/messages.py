@@ -18,7 +18,8 @@ class Incoming:
 @dataclass(frozen=True)
 class OptionOut:
     """A button as the user sees it. `id` is short ASCII (it travels as Telegram callback data);
-    `number` is what a user types to choose it (0 is always the operator)."""
+    `number` is what a user types to choose it (0 is always the operator; negative: a button
+    only, never listed for typing)."""
 
     id: str
     label: str

@@ -1,7 +1,9 @@
 """Applying every retention rule of PRIVACY.md: `python -m bot purge`, and periodically in `serve`.
 
-- Conversations idle for longer than CONVERSATION_TTL_DAYS are deleted (with their state, marks
-  and any free text they held).
+- Conversations idle for longer than CONVERSATION_TTL_DAYS are deleted (with their state, marks,
+  sealed reply address and any free text they held).
+- Processed updates are remembered (platform id and time only) for two days to recognise
+  redeliveries, then deleted.
 - Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
   identify nobody, but what is not needed any more is not kept.
 """
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.inbox import purge_done
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import month_of
@@ -46,6 +49,7 @@ async def purge(
     config = config or StatsConfig.from_settings(settings)
     ttl = dt.timedelta(days=settings.conversation_ttl_days)
     deleted = {"conversations": await purge_expired(session, now=now, ttl=ttl)}
+    deleted["inbox"] = await purge_done(session, now)
     cutoff = stats_cutoff(now, config)
     for model in DAILY_TABLES:
         table: Any = model.__table__

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
@@ -53,3 +53,10 @@ async def purge_expired(session: AsyncSession, *, now: dt.datetime, ttl: dt.time
     """Delete every conversation idle for longer than `ttl`; returns how many."""
     result = await session.execute(delete(Conversation).where(Conversation.updated_at < now - ttl))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def set_blocked(session: AsyncSession, conversation_id: str, blocked: bool) -> None:
+    """Mark that the user blocked the bot (or opted out), or came back."""
+    await session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(blocked=blocked)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,3 +30,7 @@ class Conversation(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    address: Mapped[str | None] = mapped_column(Text)
+    """Where replies go (chat id, phone number), sealed with BOT_SECRET_KEY: never in clear."""
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The user blocked the bot or opted out: nothing is sent until they write again."""

@@ -1,0 +1,130 @@
+"""The Telegram channel's life: introduce the bot to the Bot API (getMe), register the commands
+in Russian, Uzbek and Tajik, then either register the webhook (PUBLIC_URL set) or long-poll
+(a laptop without a public address). A Bot API that cannot be reached is retried, never fatal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import Bot, BotCommand
+from telegram.error import NetworkError, TelegramError
+
+from bot import LANGUAGES
+from bot.aio import wait_event
+from bot.channels.telegram.updates import to_inbound
+from bot.delivery.inbox import Intake
+from bot.engine.texts import Texts
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+COMMANDS = ("start", "menu", "language", "operator", "help", "forget")
+DEFAULT_LANGUAGE = "ru"
+"""Command descriptions for users whose app language is none of ours."""
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        bot: Bot,
+        intake: Intake,
+        texts: Callable[[], Texts],
+        *,
+        public_url: str,
+        webhook_secret: str,
+        poll_timeout: int = 25,
+    ) -> None:
+        self.bot = bot
+        self.intake = intake
+        self.texts = texts
+        self.public_url = public_url
+        self.webhook_secret = webhook_secret
+        self.poll_timeout = poll_timeout
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.public_url)
+
+    async def run(self) -> None:
+        """Set up (retrying while the Bot API is unreachable); poll when there is no webhook."""
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                await self._setup()
+                break
+            except TelegramError as error:
+                log.warning("telegram: setup failed (%s); retrying in %.0fs", error, delay)
+                await self._sleep(delay)
+                delay = min(60.0, delay * 2)
+        self.ready.set()
+        if not self.uses_webhook:
+            await self._poll()
+
+    async def _setup(self) -> None:
+        await self.bot.initialize()
+        await self._register_commands()
+        if self.uses_webhook:
+            await self.bot.set_webhook(
+                url=f"{self.public_url}{WEBHOOK_PATH}",
+                secret_token=self.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+            log.info("telegram: webhook registered at %s%s", self.public_url, WEBHOOK_PATH)
+        else:
+            await self.bot.delete_webhook()
+            log.info("telegram: long polling (no PUBLIC_URL)")
+
+    async def _register_commands(self) -> None:
+        texts = self.texts()
+        for lang in (None, *LANGUAGES):
+            commands = [
+                BotCommand(
+                    name, texts.render(lang or DEFAULT_LANGUAGE, f"telegram.commands.{name}")
+                )
+                for name in COMMANDS
+            ]
+            await self.bot.set_my_commands(commands, language_code=lang)
+
+    async def _poll(self) -> None:
+        offset: int | None = None
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                delay = 1.0
+            except NetworkError as error:
+                log.warning("telegram: polling failed (%s); retrying in %.0fs", error, delay)
+                await self._sleep(delay)
+                delay = min(60.0, delay * 2)
+                continue
+            for update in updates:
+                try:
+                    await self.intake.accept(to_inbound(update))
+                except Exception:
+                    # not acknowledged: Telegram hands it out again on the next getUpdates
+                    log.warning("telegram: could not record an update; will fetch it again")
+                    await self._sleep(delay)
+                    break
+                offset = update.update_id + 1
+
+    async def _sleep(self, seconds: float) -> None:
+        await wait_event(self._stopping, seconds)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def close(self) -> None:
+        try:
+            await self.bot.shutdown()
+        except Exception:  # an uninitialised or unreachable bot has nothing to release
+            log.debug("telegram: shutdown incomplete", exc_info=True)

@@ -1,0 +1,46 @@
+"""POST /telegram/webhook: check the secret (constant time), read at most 1 MB, parse, record
+durably, and only then answer 200; a database that is away answers 503 so Telegram retries."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels.telegram.channel import SECRET_HEADER
+from bot.channels.telegram.updates import MalformedUpdate, parse, to_inbound
+from bot.delivery.inbox import Intake
+from bot.web.bodies import BodyTooLarge, read_body
+
+log = logging.getLogger(__name__)
+
+
+def make_endpoint(
+    intake: Callable[[], Intake], secret: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route for an intake the app's lifespan creates later, and the expected secret."""
+    expected = secret.encode()
+
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            raw = await read_body(request)
+            update = parse(json.loads(raw))
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        except (UnicodeDecodeError, json.JSONDecodeError, MalformedUpdate) as error:
+            return JSONResponse({"error": f"malformed update: {error}"}, status_code=400)
+        try:
+            await intake().accept(to_inbound(update))
+        except Exception:
+            log.warning("telegram: could not record an update; asking Telegram to retry")
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        return Response(status_code=200)
+
+    return telegram_webhook

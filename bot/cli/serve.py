@@ -1,0 +1,48 @@
+"""`serve`: the web app (health, webhooks) with every configured channel, until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+import uvicorn
+
+from bot.settings import Settings
+from bot.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the server: webhooks, channels, health")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--no-reload-content",
+        action="store_true",
+        help="do not watch flows/ and content/ for changes",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger().setLevel(logging.INFO)
+    settings = Settings.from_env()
+    channels = ["telegram"] if settings.telegram.enabled else []
+    print(
+        f"Serving on http://{args.host}:{args.port} "
+        f"(database {settings.database_url.split('://', 1)[0]}; "
+        f"channels: {', '.join(channels) or 'none configured'})",
+        flush=True,
+    )
+    app = create_app(settings, watch_content=not args.no_reload_content)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=15,
+    )
+    return 0

@@ -1,0 +1,39 @@
+"""What a channel adapter makes of one platform update: neutral, and the only place a raw user id
+or address exists, until intake turns the one into a pseudonym and seals the other."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MESSAGE = "message"
+"""Text, a pressed button, or something that is not text (text and choice both None)."""
+START = "start"
+"""A (re)start with an optional deep-link language and campaign source."""
+BLOCKED = "blocked"
+UNBLOCKED = "unblocked"
+IGNORE = "ignore"
+"""Recorded only so a redelivery is recognised (an edit, a group event, an unknown update)."""
+
+BODY_FIELDS = ("kind", "text", "choice", "lang", "lang_hint", "source", "ack")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str
+    external_id: str
+    """The platform's id of this update (Telegram update_id, Twilio MessageSid): deduplication."""
+    user_id: str | None = None
+    address: str | None = None
+    kind: str = MESSAGE
+    text: str | None = None
+    choice: str | None = None
+    lang: str | None = None
+    lang_hint: str | None = None
+    source: str | None = None
+    ack: str | None = None
+    """A platform token to acknowledge once processed (a Telegram callback query id)."""
+
+    def body(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {name: data[name] for name in BODY_FIELDS if data[name] is not None}

@@ -1,0 +1,81 @@
+"""The outbox: replies wait here, addressed by a sealed address, until a channel sender has
+delivered them; sent messages are deleted, so no text stays after delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.tables import PENDING, OutboxItem
+from bot.engine.messages import OptionOut, Outgoing
+
+
+def body_of(message: Outgoing) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "text": message.text,
+        "options": [[o.id, o.label, o.number] for o in message.options],
+    }
+    if message.sms_text is not None and message.sms_text != message.text:
+        body["sms_text"] = message.sms_text
+    return body
+
+
+def message_of(body: dict[str, Any]) -> Outgoing:
+    options = tuple(OptionOut(str(i), str(label), int(n)) for i, label, n in body["options"])
+    return Outgoing(str(body["text"]), options, sms_text=body.get("sms_text"))
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    conversation_id: str,
+    address: str,
+    messages: Sequence[Outgoing],
+    now: dt.datetime,
+) -> None:
+    """Queue messages in order, inside the caller's transaction. `address` is already sealed."""
+    for message in messages:
+        session.add(
+            OutboxItem(
+                channel=channel,
+                conversation_id=conversation_id,
+                address=address,
+                body=body_of(message),
+                part=0,
+                attempts=0,
+                status=PENDING,
+                not_before=now,
+                created_at=now,
+            )
+        )
+
+
+async def heads(session: AsyncSession, channel: str, limit: int) -> list[OutboxItem]:
+    """The oldest pending message of each conversation (messages of one conversation go in
+    order), oldest first; whether each is due yet is the caller's to check."""
+    first = (
+        select(func.min(OutboxItem.id))
+        .where(OutboxItem.channel == channel, OutboxItem.status == PENDING)
+        .group_by(OutboxItem.conversation_id)
+    )
+    rows = await session.scalars(
+        select(OutboxItem).where(OutboxItem.id.in_(first)).order_by(OutboxItem.id).limit(limit)
+    )
+    return list(rows)
+
+
+async def count_pending(session: AsyncSession, channel: str | None = None) -> int:
+    query = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == PENDING)
+    if channel is not None:
+        query = query.where(OutboxItem.channel == channel)
+    return int(await session.scalar(query) or 0)
+
+
+async def forget(session: AsyncSession, conversation_id: str) -> None:
+    """Drop everything still queued for a conversation (blocked bot, or 'forget me')."""
+    await session.execute(delete(OutboxItem).where(OutboxItem.conversation_id == conversation_id))

@@ -1,0 +1,103 @@
+"""From an accepted update to a conversation turn: run the engine on the conversation, queue the
+replies in the outbox and mark the update processed, all in one transaction, so a crash at any
+point either redoes the whole turn or finds it done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.conversation import ConversationService, Step
+from bot.delivery import inbox, outbox
+from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
+from bot.delivery.tables import InboxItem
+from bot.engine.engine import Result
+from bot.engine.messages import ForgetRequested, Incoming
+from bot.engine.state import State
+from bot.storage.conversations import set_blocked
+
+log = logging.getLogger(__name__)
+
+Acknowledge = Callable[[str], Awaitable[None]]
+"""A channel's way to acknowledge an update once processed (answerCallbackQuery)."""
+
+
+class Turns:
+    def __init__(
+        self,
+        service: ConversationService,
+        sessions: async_sessionmaker[Any],
+        *,
+        on_queued: Callable[[str], None] = lambda channel: None,
+        acknowledgers: Mapping[str, Acknowledge] | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.on_queued = on_queued
+        self.acknowledgers = dict(acknowledgers or {})
+        self.clock = clock
+
+    async def handle(self, item_id: int) -> None:
+        """Process one inbox item (a no-op when another worker already did)."""
+        ack: tuple[str, str] | None = None
+        queued = False
+        async with self.sessions() as session, session.begin():
+            item = await session.get(InboxItem, item_id, with_for_update=True)
+            if item is None or item.done_at is not None:
+                return
+            body = dict(item.body or {})
+            cid = item.conversation_id
+            kind = body.get("kind", MESSAGE)
+            if cid is not None and kind in (BLOCKED, UNBLOCKED):
+                await set_blocked(session, cid, kind == BLOCKED)
+            elif cid is not None and kind in (MESSAGE, START):
+                step = self._step(kind, body)
+                result = await self.service.run(
+                    cid,
+                    item.channel,
+                    step,
+                    source=body.get("source"),
+                    address=item.address,
+                    session=session,
+                )
+                if any(isinstance(e, ForgetRequested) for e in result.events):
+                    await outbox.forget(session, cid)
+                    await inbox.forget(session, cid)
+                    item.conversation_id = None
+                if item.address and result.messages:
+                    outbox.enqueue(
+                        session,
+                        channel=item.channel,
+                        conversation_id=cid,
+                        address=item.address,
+                        messages=result.messages,
+                        now=self.clock(),
+                    )
+                    queued = True
+            if body.get("ack"):
+                ack = (item.channel, str(body["ack"]))
+            inbox.mark_done(item, self.clock())
+        if queued:
+            self.on_queued(item.channel)
+        if ack is not None and ack[0] in self.acknowledgers:
+            try:
+                await self.acknowledgers[ack[0]](ack[1])
+            except Exception:  # the spinner on a button stops by itself; nothing is lost
+                log.info("could not acknowledge a %s update", ack[0])
+
+    def _step(self, kind: str, body: dict[str, Any]) -> Step:
+        def message(state: State) -> Result:
+            incoming = Incoming(body.get("text"), body.get("choice"), body.get("lang_hint"))
+            return self.service.engine.handle(state, incoming)
+
+        def start(state: State) -> Result:
+            return self.service.engine.start(
+                state, lang=body.get("lang"), lang_hint=body.get("lang_hint")
+            )
+
+        return start if kind == START else message

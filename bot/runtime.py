@@ -1,0 +1,135 @@
+"""The running service: the conversation service plus the inbox worker, one outbox sender per
+configured channel, the channels themselves, periodic purging and content reload.
+
+`Runtime.start` brings them up in that order; `stop` stops taking updates, lets the worker finish
+what was accepted and the senders send what is due (bounded by `drain_seconds`), then closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.app import App, build_engine, open_app
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.transport import TelegramTransport, make_bot
+from bot.delivery.inbox import Intake
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import OutboxSender
+from bot.delivery.turns import Turns
+from bot.delivery.worker import InboxWorker
+from bot.engine.model import Bundle
+from bot.reload import ContentWatcher
+from bot.settings import Settings
+from bot.stats.purge import purge_periodically
+from bot.storage.sealed import Sealer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    app: App
+    intake: Intake
+    worker: InboxWorker
+    senders: dict[str, OutboxSender] = field(default_factory=dict)
+    telegram: TelegramChannel | None = None
+    drain_seconds: float = 10.0
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _stop_watching: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, watch_content: bool = True) -> Runtime:
+        app = await open_app(settings)
+        service = app.service
+        secret = settings.resolved_secret_key()
+        senders: dict[str, OutboxSender] = {}
+        acknowledgers = {}
+        telegram_bot = None
+        if settings.telegram.enabled:
+            telegram_bot = make_bot(settings.telegram)
+            transport = TelegramTransport(telegram_bot)
+            pacer = Pacer(settings.telegram.rate_global, settings.telegram.rate_per_chat)
+            senders[transport.channel] = OutboxSender(
+                transport, service.sessions, Sealer(secret), pacer
+            )
+            acknowledgers[transport.channel] = transport.acknowledge
+
+        def queued(channel: str) -> None:
+            if channel in senders:
+                senders[channel].wake()
+
+        turns = Turns(service, service.sessions, on_queued=queued, acknowledgers=acknowledgers)
+        worker = InboxWorker(service.sessions, turns.handle)
+        intake = Intake(service.sessions, secret, on_accept=worker.wake)
+        runtime = cls(settings, app, intake, worker, senders)
+        if telegram_bot is not None:
+            runtime.telegram = TelegramChannel(
+                telegram_bot,
+                intake,
+                lambda: service.engine.texts,
+                public_url=settings.public_url,
+                webhook_secret=settings.resolved_webhook_secret(),
+            )
+        runtime._spawn("inbox", worker.run())
+        for channel, sender in senders.items():
+            runtime._spawn(f"outbox:{channel}", sender.run())
+        if runtime.telegram is not None:
+            runtime._spawn("telegram", runtime.telegram.run())
+        runtime._spawn("purge", purge_periodically(service.sessions, settings))
+        if watch_content:
+            watcher = ContentWatcher(settings.content_root, settings, runtime.reload)
+            runtime._spawn("content", watcher.run(runtime._stop_watching))
+        return runtime
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._ended)
+        self._tasks[name] = task
+
+    @staticmethod
+    def _ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped", task.get_name(), exc_info=task.exception())
+
+    def reload(self, bundle: Bundle) -> None:
+        """New content passed lint: conversations continue on it from their next message."""
+        self.app.service.engine = build_engine(bundle, self.settings)
+
+    async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
+        self._stop_watching.set()
+        self.worker.close()
+        await self._finish("inbox")
+        for channel, sender in self.senders.items():
+            sender.close()
+            await self._finish(f"outbox:{channel}")
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.telegram is not None:
+            await self.telegram.close()
+        await self.app.close()
+
+    async def _finish(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=self.drain_seconds)
+        except TimeoutError:
+            log.warning(
+                "%s: not finished within %.0fs; the rest waits for the next start",
+                name,
+                self.drain_seconds,
+            )
+        except Exception:
+            log.debug("%s ended with an error", name, exc_info=True)

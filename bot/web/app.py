@@ -1,0 +1,46 @@
+"""The ASGI app (Starlette): routes parse, authenticate and hand over to the runtime, which the
+lifespan starts and stops. Channels add their routes only when configured."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.channels.telegram.channel import WEBHOOK_PATH
+from bot.channels.telegram.webhook import make_endpoint
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.web.health import database_ok
+
+
+def create_app(settings: Settings, *, watch_content: bool = True) -> Starlette:
+    holder: dict[str, Runtime] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, watch_content=watch_content)
+        holder["runtime"] = runtime
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    async def healthz(request: Request) -> Response:
+        runtime = holder.get("runtime")
+        ok = runtime is not None and await database_ok(runtime.app.db)
+        body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "down"}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if settings.telegram.enabled and settings.public_url:
+        endpoint = make_endpoint(
+            lambda: holder["runtime"].intake, settings.resolved_webhook_secret()
+        )
+        routes.append(Route(WEBHOOK_PATH, endpoint, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
