@@ -1,0 +1,1 @@
+"""Tests of the Telegram channel and of the fake Bot API it is tested against."""
