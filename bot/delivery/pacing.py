@@ -1,8 +1,12 @@
-"""Pacing sends under a platform's limits: at most `per_second` messages in any one-second
-window overall, and one message per `1/per_key` seconds to the same conversation.
+"""Pacing sends under a platform's limits: at most `per_second` messages in any one-second window
+overall, and at most one message per `1/per_key` seconds to the same conversation.
 
-The window is tracked over send starts with a small margin, so network jitter between this
-process and the platform does not push a burst over the limit.
+A send counts from the moment it starts until one window after its answer came back. The
+platform sees each message arrive somewhere between those two moments, so however the network
+delays or bunches requests, it can never see more than the limit within one window: a new send
+starts only when fewer than `capacity` others are in flight or answered less than a window ago.
+The same holds per conversation: its next message starts a gap after the previous one's answer.
+The price is the round trip: the pace is the limit minus the latency's share, not a burst above.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-MARGIN = 0.05
-"""Seconds of slack added to each window: the platform sees arrivals, we see starts."""
+from bot.aio import wait_event
+
+IDLE_KEYS = 10_000
+"""Past this many remembered conversations, the ones whose gap has passed are forgotten."""
 
 
 class Pacer:
@@ -25,37 +31,47 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.capacity = max(1, int(per_second))
-        self.window = self.capacity / per_second + MARGIN
-        self.key_gap = 1.0 / per_key + MARGIN if per_key > 0 else 0.0
+        self.window = self.capacity / per_second
+        self.key_gap = 1.0 / per_key if per_key > 0 else 0.0
         self.clock = clock
-        self._starts: deque[float] = deque()
-        self._last: dict[str, float] = {}
+        self._in_flight = 0
+        self._answered: deque[float] = deque()
+        self._free_at: dict[str, float] = {}
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
 
     def key_ready_at(self, key: str) -> float:
-        """When a message to `key` may start next (a clock value; in the past when it may now)."""
-        last = self._last.get(key)
-        return float("-inf") if last is None else last + self.key_gap
+        """When a message to `key` may start (a clock value; -inf when it may now, +inf while
+        one is in flight)."""
+        return self._free_at.get(key, float("-inf"))
 
     async def acquire(self, key: str) -> None:
-        """Wait for a slot in the overall window and for `key`'s gap, then take both."""
+        """Wait until both limits allow a send to `key`; call `release(key)` when it is answered."""
         async with self._lock:
             while True:
                 now = self.clock()
-                while self._starts and self._starts[0] <= now - self.window:
-                    self._starts.popleft()
+                while self._answered and self._answered[0] <= now - self.window:
+                    self._answered.popleft()
                 wait = self.key_ready_at(key) - now
-                if len(self._starts) >= self.capacity:
-                    wait = max(wait, self._starts[0] + self.window - now)
+                if self._in_flight + len(self._answered) >= self.capacity:
+                    if self._answered:
+                        wait = max(wait, self._answered[0] + self.window - now)
+                    else:
+                        wait = max(wait, 1.0)  # all in flight: woken by the first release
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
-            self._starts.append(now)
-            self._last[key] = now
-            if len(self._last) > 10_000:
-                self._forget_idle(now)
+                self._released.clear()
+                await wait_event(self._released, wait)
+            self._in_flight += 1
+            self._free_at[key] = float("inf")
 
-    def _forget_idle(self, now: float) -> None:
-        for key, last in list(self._last.items()):
-            if last + self.key_gap < now:
-                del self._last[key]
+    def release(self, key: str) -> None:
+        now = self.clock()
+        self._in_flight -= 1
+        self._answered.append(now)
+        self._free_at[key] = now + self.key_gap
+        if len(self._free_at) > IDLE_KEYS:
+            for idle, free_at in list(self._free_at.items()):
+                if free_at < now:
+                    del self._free_at[idle]
+        self._released.set()

@@ -111,6 +111,9 @@ class OutboxSender:
         failures = 0
         while True:
             self._wake.clear()
+            # a conversation busy before the query may have finished during it: the query could
+            # still have seen the message just delivered, so skip those until the next round
+            busy = set(self._in_flight)
             try:
                 heads = await self._heads()
                 failures = 0
@@ -120,7 +123,11 @@ class OutboxSender:
                 await asyncio.sleep(min(10.0, 0.5 * failures))
                 continue
             now = self.clock()
-            due = [h for h in heads if h.conversation_id not in self._in_flight]
+            due = [
+                h
+                for h in heads
+                if h.conversation_id not in busy and h.conversation_id not in self._in_flight
+            ]
             pause = 1.0
             if (
                 self._closing
@@ -152,6 +159,16 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
+            await self._attempt(item)
+        finally:
+            self.pacer.release(item.conversation_id)
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        try:
+            async with self.sessions() as session:
+                current = await session.get(OutboxItem, item.id)
+            if current is None or current.status != PENDING or current.part != item.part:
+                return  # already delivered (or being delivered) by someone else
             pieces = self.transport.render(outbox.message_of(item.body))
             if item.part >= len(pieces):
                 outcome: Outcome = Delivered()

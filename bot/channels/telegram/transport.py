@@ -5,6 +5,7 @@ blocked the bot, other 4xx are rejections worth a log line (without the text).""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 from collections.abc import Sequence
 
@@ -26,6 +27,10 @@ from bot.engine.messages import Outgoing
 from bot.settings import TelegramSettings
 
 CHANNEL = "telegram"
+
+# Opt in to PTB's coming behaviour (durations as timedelta): without it PTB 22 warns each time it
+# builds a RetryAfter, and `retry_seconds` reads either form anyway.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def make_bot(settings: TelegramSettings, *, pool: int = 64) -> Bot:

@@ -49,7 +49,6 @@ class Served:
             await asyncio.sleep(0.02)
         return True
 
-
     async def settled(self, timeout: float = 10) -> bool:
         """Wait until the inbox is processed and the outbox empty."""
         deadline = asyncio.get_running_loop().time() + timeout
