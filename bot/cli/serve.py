@@ -28,6 +28,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     channels = ["telegram"] if settings.telegram.enabled else []
     print(

@@ -79,3 +79,9 @@ async def count_pending(session: AsyncSession, channel: str | None = None) -> in
 async def forget(session: AsyncSession, conversation_id: str) -> None:
     """Drop everything still queued for a conversation (blocked bot, or 'forget me')."""
     await session.execute(delete(OutboxItem).where(OutboxItem.conversation_id == conversation_id))
+
+
+async def purge_old(session: AsyncSession, now: dt.datetime, ttl: dt.timedelta) -> int:
+    """Delete messages older than the conversation lifetime (failed ones kept for inspection)."""
+    result = await session.execute(delete(OutboxItem).where(OutboxItem.created_at < now - ttl))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -3,7 +3,7 @@
 - Conversations idle for longer than CONVERSATION_TTL_DAYS are deleted (with their state, marks,
   sealed reply address and any free text they held).
 - Processed updates are remembered (platform id and time only) for two days to recognise
-  redeliveries, then deleted.
+  redeliveries, then deleted; replies that could not be delivered go after CONVERSATION_TTL_DAYS.
 - Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
   identify nobody, but what is not needed any more is not kept.
 """
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import outbox
 from bot.delivery.inbox import purge_done
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
@@ -50,6 +51,7 @@ async def purge(
     ttl = dt.timedelta(days=settings.conversation_ttl_days)
     deleted = {"conversations": await purge_expired(session, now=now, ttl=ttl)}
     deleted["inbox"] = await purge_done(session, now)
+    deleted["outbox"] = await outbox.purge_old(session, now, ttl)
     cutoff = stats_cutoff(now, config)
     for model in DAILY_TABLES:
         table: Any = model.__table__

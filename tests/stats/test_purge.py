@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.cli.main import main
+from bot.delivery.tables import FAILED, InboxItem, OutboxItem
 from bot.stats.config import StatsConfig
 from bot.stats.purge import purge_now, purge_periodically, stats_cutoff
 from bot.stats.tables import SurveyCount, TopicCount
@@ -70,7 +71,33 @@ async def test_purge_applies_every_retention_rule(tmp_path: Path, database_url: 
                 for m in ("2023-10", "2023-11")
             ],
         )
+        for days, processed in ((3, True), (1, True), (5, False)):
+            session.add(
+                InboxItem(
+                    channel="telegram",
+                    external_id=f"{days}",
+                    received_at=NOW - dt.timedelta(days=days),
+                    done_at=NOW - dt.timedelta(days=days) if processed else None,
+                    attempts=0,
+                )
+            )
+        for days in (31, 29):
+            session.add(
+                OutboxItem(
+                    channel="telegram",
+                    conversation_id="recent",
+                    address="sealed",
+                    body={"text": "x", "options": []},
+                    part=0,
+                    attempts=3,
+                    status=FAILED,
+                    not_before=NOW,
+                    created_at=NOW - dt.timedelta(days=days),
+                )
+            )
     deleted = await purge_now(maker, settings, now=NOW, config=StatsConfig(retention_months=36))
+    assert deleted["inbox"] == 1  # processed over two days ago; never one still pending
+    assert deleted["outbox"] == 1
     assert deleted["conversations"] == 1
     assert deleted["stat_topic_counts"] == 1
     assert deleted["stat_survey_counts"] == 1

@@ -83,9 +83,11 @@ def telegram_settings(
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings, fake: FakeTelegram) -> AsyncIterator[Served]:
+async def serve(
+    settings: Settings, fake: FakeTelegram, *, watch_content: bool = False
+) -> AsyncIterator[Served]:
     """The real app on a loopback port, in this event loop, until the block ends."""
-    app = create_app(settings, watch_content=False)
+    app = create_app(settings, watch_content=watch_content)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from tests.channels.telegram.conftest import (
     serve,
     telegram_settings,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_settings
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -166,3 +167,48 @@ async def test_a_server_killed_mid_burst_answers_everything_after_restart(
         )
         assert duplicates <= 32  # at most the messages in flight when the process died
         assert fake.throttled == 0
+
+
+async def test_with_no_channel_configured_serve_still_runs(
+    tmp_path: Path, database_url: str, fake_telegram: FakeTelegram
+) -> None:
+    settings = make_settings(tmp_path, database_url)
+    async with serve(settings, fake_telegram) as served:
+        assert served.runtime.telegram is None
+        assert (await served.client.get("/healthz")).status_code == 200
+        response = await served.client.post("/telegram/webhook", json={"update_id": 1})
+        assert response.status_code == 404
+    assert fake_telegram.calls == []
+
+
+async def test_edited_content_reaches_running_conversations(
+    tmp_path: Path, database_url: str, fake_telegram: FakeTelegram
+) -> None:
+    root = tmp_path / "root"
+    for part in ("flows", "content"):
+        shutil.copytree(ROOT / part, root / part)
+    settings = telegram_settings(tmp_path, database_url, fake_telegram, CONTENT_ROOT=str(root))
+    common = root / "content" / "uz" / "common.yaml"
+    async with serve(settings, fake_telegram, watch_content=True) as served:
+        await served.post_update(updates.load("start_payload", chat_id=5, update_id=1))
+        assert await served.replies(1, 5)
+        original = common.read_text()
+        common.write_text(original.replace("  name: Oʻzbekcha", "  name: [unclosed"))
+        engine = served.runtime.app.service.engine
+        await asyncio.sleep(1.5)  # a broken edit: the last good content keeps serving
+        assert served.runtime.app.service.engine is engine
+        common.write_text(original.replace("Bosh menyu", "Asosiy menyu"))
+        for _ in range(100):
+            if served.runtime.app.service.engine.texts.render("uz", "common.nav.menu") == (
+                "Asosiy menyu"
+            ):
+                break
+            await asyncio.sleep(0.05)
+        await served.post_update(updates.text_update(2, 5, "1"))
+        assert await served.replies(2, 5)
+        labels = [
+            button["text"]
+            for row in fake_telegram.sent(5)[-1].params["reply_markup"]["inline_keyboard"]
+            for button in row
+        ]
+        assert "Asosiy menyu" in labels
