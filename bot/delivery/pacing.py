@@ -31,7 +31,8 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.capacity = max(1, int(per_second))
-        self.window = self.capacity / per_second
+        # a window under a second would let a fractional rate (2.5/s) exceed itself in a second
+        self.window = max(1.0, self.capacity / per_second)
         self.key_gap = 1.0 / per_key if per_key > 0 else 0.0
         self.clock = clock
         self._in_flight = 0

@@ -13,7 +13,8 @@ from telegram.error import NetworkError, TelegramError
 
 from bot import LANGUAGES
 from bot.aio import wait_event
-from bot.channels.telegram.updates import to_inbound
+from bot.channels.telegram.updates import CHANNEL, PARSE_ERRORS, to_inbound
+from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.inbox import Intake
 from bot.engine.texts import Texts
 
@@ -109,7 +110,12 @@ class TelegramChannel:
                 continue
             for update in updates:
                 try:
-                    await self.intake.accept(to_inbound(update))
+                    inbound = to_inbound(update)
+                except PARSE_ERRORS:  # not something a user sent us; nothing to answer
+                    log.warning("telegram: skipped an update of an unexpected shape")
+                    inbound = Inbound(CHANNEL, str(update.update_id), kind=IGNORE)
+                try:
+                    await self.intake.accept(inbound)
                 except Exception:
                     # not acknowledged: Telegram hands it out again on the next getUpdates
                     log.warning("telegram: could not record an update; will fetch it again")

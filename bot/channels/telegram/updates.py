@@ -23,13 +23,31 @@ class MalformedUpdate(ValueError):
     """The body is not a Bot API update."""
 
 
+PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
+"""What PTB's parsing and our reading raise on a payload of the wrong shape."""
+
+
 def parse(data: Any, bot: Bot | None = None) -> Update:
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         raise MalformedUpdate("not an update: an object with an integer update_id is expected")
     try:
         return Update.de_json(data, bot)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except PARSE_ERRORS as error:
         raise MalformedUpdate(f"not a valid update: {error}") from error
+
+
+def read(data: Any, bot: Bot | None = None) -> Inbound:
+    """A webhook body as an Inbound; anything not shaped like a Bot API update (a missing chat,
+    a number where text belongs...) raises MalformedUpdate, never anything else."""
+    update = parse(data, bot)
+    try:
+        inbound = to_inbound(update)
+    except PARSE_ERRORS as error:
+        raise MalformedUpdate(f"not a valid update: {error!r}") from error
+    for name, value in inbound.body().items():
+        if not isinstance(value, str):
+            raise MalformedUpdate(f"not a valid update: {name} is not a string")
+    return inbound
 
 
 def language_hint(code: str | None) -> str | None:

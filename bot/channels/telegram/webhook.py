@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels.telegram.channel import SECRET_HEADER
-from bot.channels.telegram.updates import MalformedUpdate, parse, to_inbound
+from bot.channels.telegram.updates import MalformedUpdate, read
 from bot.delivery.inbox import Intake
 from bot.web.bodies import BodyTooLarge, read_body
 
@@ -31,13 +31,13 @@ def make_endpoint(
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
             raw = await read_body(request)
-            update = parse(json.loads(raw))
+            inbound = read(json.loads(raw))
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
         except (UnicodeDecodeError, json.JSONDecodeError, MalformedUpdate) as error:
             return JSONResponse({"error": f"malformed update: {error}"}, status_code=400)
         try:
-            await intake().accept(to_inbound(update))
+            await intake().accept(inbound)
         except Exception:
             log.warning("telegram: could not record an update; asking Telegram to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)
