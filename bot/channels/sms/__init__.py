@@ -1,0 +1,1 @@
+"""The SMS channel: Twilio webhooks in, numbered-menu text messages out."""
