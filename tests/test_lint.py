@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.rendering import render_sms
+from bot.engine.engine import Engine
+from bot.engine.messages import Incoming
 from bot.lint.checks import lint
+from bot.lint.sms import node_sms
 from bot.settings import Settings
 from tests.conftest import MINI, ROOT
 
@@ -70,3 +74,27 @@ def test_a_file_that_does_not_parse_is_one_error_not_a_cascade(tmp_path: Path) -
     content.write_text(content.read_text().replace("help: HELP_tg", "help: a: b"))
     errors = [str(p) for p in lint(root, Settings.from_env({})) if p.severity == "error"]
     assert len(errors) == 2, errors  # the broken flow and the broken content file, nothing else
+
+
+def test_a_nodes_sms_is_costed_exactly_as_the_engine_sends_it(mini_engine: Engine) -> None:
+    result = mini_engine.handle(mini_engine.new_state(lang="tg"), Incoming(text="1"))
+    (message,) = result.messages
+    costed = {
+        (sms.lang, sms.ref): sms.body for sms in node_sms(mini_engine.bundle, mini_engine.texts)
+    }
+    assert costed["tg", "registration.ask_citizenship"] == render_sms(message)
+
+
+def test_cli_sms_report_lists_every_node_costliest_first() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "lint", "--sms-report", str(MINI)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split()[:3] == ["segments", "encoding", "units"]
+    costs = [(int(row.split()[0]), int(row.split()[2])) for row in rows]
+    assert costs == sorted(costs, reverse=True)
+    assert len(rows) == 3 * 8  # 7 nodes that say something, one with two texts; 3 languages
+    assert any(row.split()[3:5] == ["uz", "registration.deadline"] for row in rows)

@@ -17,6 +17,7 @@ from bot.engine.loader import load_bundle
 from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, SURVEY_FLOW, Bundle, Entry, Node
 from bot.engine.problems import Pos, Problem
 from bot.engine.texts import SYSTEM_KEYS, Texts, placeholders
+from bot.lint.sms import node_sms
 from bot.settings import Settings
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -29,6 +30,8 @@ LEXICON_KEYS = {
     "danger": {"phrases"},
     "keywords": set(TOPICS),
 }
+# Read by the SMS channel only; optional, but every language has them or none does.
+OPTIONAL_LEXICON_KEYS = {"commands": {"stop", "start", "more"}}
 
 
 def lint(root: Path, settings: Settings, today: dt.date | None = None) -> list[Problem]:
@@ -42,6 +45,7 @@ def lint(root: Path, settings: Settings, today: dt.date | None = None) -> list[P
     problems += _lexicons(bundle)
     problems += _placeholders(bundle, texts)
     problems += _limits(bundle, texts, settings.sms_segment_budget)
+    problems += _sms_budget(bundle, texts, settings.sms_segment_budget)
     problems += _provenance(bundle, today)
     problems += _scripts(bundle)
     problems += _drafts(bundle)
@@ -123,13 +127,15 @@ def _language_parity(bundle: Bundle) -> list[Problem]:
 
 def _lexicons(bundle: Bundle) -> list[Problem]:
     problems = []
-    for lang in LANGUAGES:
-        for name, expected in LEXICON_KEYS.items():
+    for name, required in LEXICON_KEYS.items():
+        optional = OPTIONAL_LEXICON_KEYS.get(name, set())
+        anywhere = set().union(*(bundle.lexicon(lang, name) for lang in LANGUAGES))
+        for lang in LANGUAGES:
             have = set(bundle.lexicon(lang, name))
             where = Pos(f"content/{lang}/{name}.yaml")
-            for key in sorted(expected - have):
+            for key in sorted((required | (optional & anywhere)) - have):
                 problems.append(Problem(where, "error", f"word list '{key}' is missing in {lang}"))
-            for key in sorted(have - expected):
+            for key in sorted(have - required - optional):
                 problems.append(Problem(where, "warning", f"unknown word list '{key}'"))
     return problems
 
@@ -166,6 +172,9 @@ def _limits(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
                             f"button data '{data.decode()}' is {len(data)} bytes (Telegram: 64)",
                         )
                     )
+    said = {
+        key for flow in bundle.flows.values() for n in flow.nodes.values() for key in n.say.values()
+    }
     for lang in LANGUAGES:
         for key, entry in bundle.texts.get(lang, {}).items():
             text = texts.render(lang, key)
@@ -173,6 +182,8 @@ def _limits(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
                 problems.append(
                     Problem(entry.pos, "error", f"{len(text)} characters (Telegram: 4096)")
                 )
+            if key in said:
+                continue  # costed with its options by _sms_budget
             cost = sms_cost(fold_for_sms(texts.render(lang, key, sms=True)))
             if cost.segments > budget:
                 problems.append(
@@ -183,6 +194,30 @@ def _limits(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
                         f" in {lang}; budget {budget}: add or shorten 'sms:'",
                     )
                 )
+    return problems
+
+
+def _sms_budget(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
+    """A node's whole SMS (its text and numbered options) over the budget of segments."""
+    problems = []
+    for sms in node_sms(bundle, texts):
+        if sms.cost.segments <= budget:
+            continue
+        alone = sms_cost(fold_for_sms(texts.render(sms.lang, sms.key, sms=True)))
+        fix = (
+            "shorten 'sms:' or the option labels"
+            if alone.segments <= budget
+            else "add or shorten 'sms:'"
+        )
+        problems.append(
+            Problem(
+                sms.pos,
+                "warning",
+                f"node '{sms.ref}' as an SMS with its options costs {sms.cost.segments} segments"
+                f" ({sms.cost.encoding}, {sms.cost.units} units) in {sms.lang}; budget {budget}:"
+                f" {fix}",
+            )
+        )
     return problems
 
 
