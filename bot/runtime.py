@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.app import App, build_engine, open_app
+from bot.channels.sms.shaping import SmsShaper
+from bot.channels.sms.transport import SmsTransport
+from bot.channels.sms.twilio_client import make_client
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.delivery.inbox import Intake
@@ -39,6 +42,7 @@ class Runtime:
     worker: InboxWorker
     senders: dict[str, OutboxSender] = field(default_factory=dict)
     telegram: TelegramChannel | None = None
+    sms: SmsTransport | None = None
     drain_seconds: float = 10.0
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _stop_watching: asyncio.Event = field(default_factory=asyncio.Event)
@@ -60,14 +64,33 @@ class Runtime:
             )
             acknowledgers[transport.channel] = transport.acknowledge
 
+        shapers = {}
+        sms: SmsTransport | None = None
+        if settings.twilio.enabled and settings.public_url:
+            twilio = settings.twilio
+            client = make_client(twilio.account_sid, twilio.auth_token, twilio.api_url)
+            sms = SmsTransport(client, twilio, settings.public_url)
+            senders[sms.channel] = OutboxSender(
+                sms, service.sessions, Sealer(secret), Pacer(twilio.rate_per_number, 0)
+            )
+            shapers[sms.channel] = SmsShaper(lambda: service.engine, twilio.max_segments)
+        elif settings.twilio.enabled:
+            log.warning("sms: Twilio is configured but PUBLIC_URL is not: SMS stays off")
+
         def queued(channel: str) -> None:
             if channel in senders:
                 senders[channel].wake()
 
-        turns = Turns(service, service.sessions, on_queued=queued, acknowledgers=acknowledgers)
+        turns = Turns(
+            service,
+            service.sessions,
+            on_queued=queued,
+            acknowledgers=acknowledgers,
+            shapers=shapers,
+        )
         worker = InboxWorker(service.sessions, turns.handle)
         intake = Intake(service.sessions, secret, on_accept=worker.wake)
-        runtime = cls(settings, app, intake, worker, senders)
+        runtime = cls(settings, app, intake, worker, senders, sms=sms)
         if telegram_bot is not None:
             runtime.telegram = TelegramChannel(
                 telegram_bot,
@@ -117,6 +140,8 @@ class Runtime:
                 await task
         if self.telegram is not None:
             await self.telegram.close()
+        if self.sms is not None:
+            await self.sms.close()
         await self.app.close()
 
     async def _finish(self, name: str) -> None:

@@ -49,6 +49,30 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class TwilioSettings:
+    """The SMS channel through Twilio; it starts when the account, token and a sender are set
+    (and PUBLIC_URL, which Twilio's signatures are checked against)."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_url: str = "https://api.twilio.com"
+    rate_per_number: float = 1.0
+    """Messages per second from one sending number (a long code sends about 1/s)."""
+    max_segments: int = 3
+    """Longer answers are cut at a sentence and continued when the user replies MORE."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(
+            self.account_sid
+            and self.auth_token
+            and (self.from_number or self.messaging_service_sid)
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     content_root: Path = PROJECT_ROOT
     data_dir: Path = Path("data")
@@ -60,6 +84,7 @@ class Settings:
     """Where the platforms reach this server (https://example.org); webhooks are used when set."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +118,15 @@ class Settings:
                 username=env.get("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
                 rate_global=float(env.get("TELEGRAM_RATE_GLOBAL", "30")),
                 rate_per_chat=float(env.get("TELEGRAM_RATE_PER_CHAT", "1")),
+            ),
+            twilio=TwilioSettings(
+                account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+                auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+                from_number=env.get("TWILIO_FROM_NUMBER", ""),
+                messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+                api_url=env.get("TWILIO_API_URL", TwilioSettings.api_url).rstrip("/"),
+                rate_per_number=float(env.get("SMS_RATE_PER_NUMBER", "1")),
+                max_segments=int(env.get("SMS_MAX_SEGMENTS", "3")),
             ),
         )
 

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     channels = ["telegram"] if settings.telegram.enabled else []
+    if settings.twilio.enabled and settings.public_url:
+        channels.append("sms")
     print(
         f"Serving on http://{args.host}:{args.port} "
         f"(database {settings.database_url.split('://', 1)[0]}; "

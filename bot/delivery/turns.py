@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 Acknowledge = Callable[[str], Awaitable[None]]
 """A channel's way to acknowledge an update once processed (answerCallbackQuery)."""
+Shaper = Callable[[Step, dict[str, Any]], Step]
+"""What a channel adds around the engine's step (SMS: opt-out words, paging)."""
 
 
 class Turns:
@@ -34,12 +36,14 @@ class Turns:
         *,
         on_queued: Callable[[str], None] = lambda channel: None,
         acknowledgers: Mapping[str, Acknowledge] | None = None,
+        shapers: Mapping[str, Shaper] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.service = service
         self.sessions = sessions
         self.on_queued = on_queued
         self.acknowledgers = dict(acknowledgers or {})
+        self.shapers = dict(shapers or {})
         self.clock = clock
 
     async def handle(self, item_id: int) -> None:
@@ -57,6 +61,8 @@ class Turns:
                 await set_blocked(session, cid, kind == BLOCKED)
             elif cid is not None and kind in (MESSAGE, START):
                 step = self._step(kind, body)
+                if item.channel in self.shapers:
+                    step = self.shapers[item.channel](step, body)
                 result = await self.service.run(
                     cid,
                     item.channel,

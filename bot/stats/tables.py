@@ -96,12 +96,25 @@ class SurveyCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class DeliveryCount(Base):
+    """Platform delivery reports (Twilio status callbacks): how many messages were delivered or
+    failed, per day and channel. No message, number or id."""
+
+    __tablename__ = "stat_delivery_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 DAILY_TABLES: tuple[type[Base], ...] = (
     TopicCount,
     ContactCount,
     EscalationCount,
     OutcomeCount,
     ResponseTimeCount,
+    DeliveryCount,
 )
 """Tables with a `day` column (retention is by day)."""
 

@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.sms.webhook import INBOUND_PATH, STATUS_PATH, inbound_endpoint, status_endpoint
 from bot.channels.telegram.channel import WEBHOOK_PATH
 from bot.channels.telegram.webhook import make_endpoint
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.stats.config import StatsConfig
 from bot.web.health import database_ok
 
 
@@ -43,4 +45,16 @@ def create_app(settings: Settings, *, watch_content: bool = True) -> Starlette:
             lambda: holder["runtime"].intake, settings.resolved_webhook_secret()
         )
         routes.append(Route(WEBHOOK_PATH, endpoint, methods=["POST"]))
+    if settings.twilio.enabled and settings.public_url:
+        token, public = settings.twilio.auth_token, settings.public_url
+        keywords = StatsConfig.from_settings(settings).sms_keywords
+        inbound = inbound_endpoint(lambda: holder["runtime"].intake, token, public, keywords)
+        status = status_endpoint(
+            lambda: holder["runtime"].app.service.sessions,
+            settings.resolved_secret_key(),
+            token,
+            public,
+        )
+        routes.append(Route(INBOUND_PATH, inbound, methods=["POST"]))
+        routes.append(Route(STATUS_PATH, status, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -12,25 +12,18 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from bot.delivery.inbox import pending_conversations
-from bot.delivery.outbox import count_pending
-from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web.app import create_app
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serving import Running, running
 
 SECRET = "test-webhook-secret"
 PUBLIC_URL = "https://helpline.example.org"
 
 
 @dataclass
-class Served:
-    url: str
-    client: httpx.AsyncClient
-    runtime: Runtime
+class Served(Running):
     fake: FakeTelegram
 
     async def post_update(self, update: dict[str, Any], *, secret: str = SECRET) -> httpx.Response:
@@ -48,18 +41,6 @@ class Served:
                 return False
             await asyncio.sleep(0.02)
         return True
-
-    async def settled(self, timeout: float = 10) -> bool:
-        """Wait until the inbox is processed and the outbox empty."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            async with self.runtime.app.service.sessions() as session:
-                pending = await count_pending(session)
-                waiting = await pending_conversations(session, 1)
-            if not pending and not waiting:
-                return True
-            await asyncio.sleep(0.05)
-        return False
 
 
 @pytest.fixture
@@ -86,27 +67,9 @@ def telegram_settings(
 async def serve(
     settings: Settings, fake: FakeTelegram, *, watch_content: bool = False
 ) -> AsyncIterator[Served]:
-    """The real app on a loopback port, in this event loop, until the block ends."""
-    app = create_app(settings, watch_content=watch_content)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    runtime: Runtime = app.state.runtime
-    if runtime.telegram is not None:
-        await asyncio.wait_for(runtime.telegram.ready.wait(), timeout=10)
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        try:
-            yield Served(url, client, runtime, fake)
-        finally:
-            server.should_exit = True
-            await task
+    """The real app on a loopback port, talking to `fake`, until the block ends."""
+    async with running(settings, watch_content=watch_content) as run:
+        yield Served(run.url, run.client, run.runtime, fake)
 
 
 @pytest.fixture

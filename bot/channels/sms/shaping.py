@@ -1,0 +1,103 @@
+"""What SMS adds around the engine, as a pure step wrapper: the opt-out words (STOP, START, HELP
+and their translations), and paging, so a long answer costs only its first page until the user
+asks for MORE. A stopped number gets nothing until it writes START.
+
+The words are the `stop`, `start`, `more` and `help` lists of every language's commands.yaml.
+The pages still to send wait in the conversation's marks (the bot's own text, never the user's).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.channels.rendering import render_sms
+from bot.channels.sms.paging import paginate
+from bot.conversation import Step
+from bot.engine.commands import variants
+from bot.engine.engine import Engine, Result
+from bot.engine.messages import Outgoing
+from bot.engine.model import Bundle
+from bot.engine.state import State
+
+STOPPED = "sms:stopped"
+PAGES = "sms:more"
+WORDS = ("stop", "start", "more", "help")
+
+
+class SmsWords:
+    def __init__(self, bundle: Bundle) -> None:
+        self._words: dict[str, str] = {}
+        for lang in bundle.lexicons:
+            commands = bundle.lexicon(lang, "commands")
+            for name in WORDS:
+                for word in commands.get(name, []):
+                    for form in variants(word):
+                        self._words.setdefault(form, name)
+
+    def find(self, text: str | None) -> str | None:
+        if not text:
+            return None
+        for form in variants(text.strip().rstrip(".!")):
+            if form in self._words:
+                return self._words[form]
+        return None
+
+
+class SmsShaper:
+    def __init__(self, engine: Callable[[], Engine], max_segments: int) -> None:
+        self.engine = engine
+        self.max_segments = max_segments
+        self._words: tuple[Bundle, SmsWords] | None = None
+
+    def words(self, bundle: Bundle) -> SmsWords:
+        if self._words is None or self._words[0] is not bundle:  # content was reloaded
+            self._words = (bundle, SmsWords(bundle))
+        return self._words[1]
+
+    def __call__(self, inner: Step, body: dict[str, Any]) -> Step:
+        engine = self.engine()
+        word = self.words(engine.bundle).find(body.get("text"))
+
+        def step(state: State) -> Result:
+            st = state.copy()
+            lang = st.lang or "ru"
+            say = engine.texts.render
+            if word == "stop":
+                st.marks[STOPPED] = "yes"
+                st.marks.pop(PAGES, None)
+                return Result(st, [Outgoing(say(lang, "sms.stopped"))])
+            if word == "start":
+                was_stopped = st.marks.pop(STOPPED, None) is not None
+                result = engine.start(st)
+                if was_stopped:
+                    result.messages.insert(0, Outgoing(say(lang, "sms.started")))
+                return self.paged(result, engine)
+            if st.marks.get(STOPPED):
+                return Result(st, [])  # opted out: silence until START
+            if word == "help":
+                return Result(st, [Outgoing(say(lang, "sms.help"))])
+            if word == "more" and st.marks.get(PAGES):
+                pages = json.loads(st.marks.pop(PAGES))
+                return self.paged(Result(st, []), engine, pending=pages)
+            return self.paged(inner(state), engine)
+
+        return step
+
+    def paged(self, result: Result, engine: Engine, pending: list[str] | None = None) -> Result:
+        """One SMS for the whole turn, cut into pages within the budget: the first is sent, the
+        rest wait for MORE."""
+        st = result.state
+        st.marks.pop(PAGES, None)
+        if pending:
+            pages = pending
+        elif result.messages:
+            body = "\n".join(render_sms(m) for m in result.messages)
+            hint = engine.texts.render(st.lang or "ru", "sms.more_hint", sms=True)
+            pages = paginate(body, self.max_segments, hint)
+        else:
+            return result
+        if len(pages) > 1:
+            st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
+        return Result(st, [Outgoing(pages[0], sms_text=pages[0])], result.events)

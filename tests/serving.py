@@ -1,0 +1,60 @@
+"""The real app on a loopback port (uvicorn, in the test's event loop): for channel tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from bot.delivery.inbox import pending_conversations
+from bot.delivery.outbox import count_pending
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.web.app import create_app
+
+
+@dataclass
+class Running:
+    url: str
+    client: httpx.AsyncClient
+    runtime: Runtime
+
+    async def settled(self, timeout: float = 10) -> bool:
+        """Wait until the inbox is processed and the outbox empty."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            async with self.runtime.app.service.sessions() as session:
+                pending = await count_pending(session)
+                waiting = await pending_conversations(session, 1)
+            if not pending and not waiting:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIterator[Running]:
+    app = create_app(settings, watch_content=watch_content)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    runtime: Runtime = app.state.runtime
+    if runtime.telegram is not None:
+        await asyncio.wait_for(runtime.telegram.ready.wait(), timeout=10)
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        try:
+            yield Running(url, client, runtime)
+        finally:
+            server.should_exit = True
+            await task
