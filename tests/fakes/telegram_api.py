@@ -19,7 +19,6 @@ import copy
 import json
 import re
 import signal
-import socket
 import threading
 import time
 from collections import deque
@@ -33,11 +32,12 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 JSONDict = dict[str, Any]
 
@@ -252,8 +252,6 @@ class FakeTelegram:
         self.rate_global = rate_global
         self.rate_per_chat = rate_per_chat
         self.url = ""
-        self._host = host
-        self._port = port
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
         self._lock = threading.Lock()
@@ -271,9 +269,6 @@ class FakeTelegram:
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
-        self._stop_requested: asyncio.Event | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self._handlers: dict[str, Callable[[JSONDict], Any]] = {
             "getMe": lambda _: self.bot_user(full=True),
             "sendMessage": self._send_message,
@@ -296,76 +291,27 @@ class FakeTelegram:
                 Route("/bot{token}/{method}", self._api_endpoint, methods=["GET", "POST"]),
             ]
         )
+        self._server = LoopbackServer(
+            self.app, name="Telegram", host=host, port=port, on_loop=self._made_loop
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakeTelegram:
         """Serve in a background thread; return once the port accepts connections."""
-        if self._thread is not None:
-            raise RuntimeError("FakeTelegram is already started")
-        # proto must be IPPROTO_TCP, not the default 0: asyncio only sets TCP_NODELAY on such
-        # sockets, and without it each response waits ~40 ms for the client's delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        self._server = server
         self._stopping = False
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(server, sock)),
-            name=f"fake-telegram-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the fake Telegram server did not start")
-            time.sleep(0.005)
-        self.url = f"http://{self._host}:{port}"
+        self.url = self._server.start()
         return self
 
-    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
-        # Server.serve() polls for should_exit every 0.1 s and its shutdown() sleeps a fixed
-        # 0.1 s; with a fake per test that adds up, so drive startup and closing directly.
-        self._loop = asyncio.get_running_loop()
+    def _made_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._wake = asyncio.Event()
-        self._stop_requested = asyncio.Event()
-        server.config.load()
-        server.lifespan = server.config.lifespan_class(server.config)
-        try:
-            await server.startup(sockets=[sock])
-            await self._stop_requested.wait()
-            for listener in server.servers:
-                listener.close()
-            for connection in list(server.server_state.connections):
-                connection.shutdown()  # closes idle keep-alive connections, others after replying
-            deadline = time.monotonic() + 5
-            while server.server_state.connections and time.monotonic() < deadline:
-                await asyncio.sleep(0.005)
-        finally:
-            sock.close()
 
     def stop(self) -> None:
         """Stop serving; pending long polls answer at once with no updates."""
-        if self._thread is None or self._loop is None:
-            return
         self._stopping = True
         self._notify()
-        if self._stop_requested is not None:
-            self._loop.call_soon_threadsafe(self._stop_requested.set)
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._server = None
+        self._server.stop()
         self._loop = None
 
     def __enter__(self) -> FakeTelegram:

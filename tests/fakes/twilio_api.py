@@ -26,7 +26,6 @@ import hmac
 import math
 import secrets
 import signal
-import socket
 import threading
 import time
 from collections import deque
@@ -40,11 +39,12 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "test-auth-token"
@@ -187,16 +187,11 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.per_number_rate = per_number_rate
         self.url = ""
-        self._host = host
-        self._port = port
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._accepted: dict[str, deque[float]] = {}
         self._throttled = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_requested: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
         self.app = Starlette(
             routes=[
                 Route("/_fake/stats", self._stats_endpoint, methods=["GET"]),
@@ -208,65 +203,17 @@ class FakeTwilio:
                 Route("/{path:path}", self._not_found, methods=["GET", "POST", "DELETE"]),
             ]
         )
+        self._server = LoopbackServer(self.app, name="Twilio", host=host, port=port)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakeTwilio:
         """Serve in a background thread; return once the port accepts connections."""
-        if self._thread is not None:
-            raise RuntimeError("FakeTwilio is already started")
-        # IPPROTO_TCP so asyncio sets TCP_NODELAY (see the Telegram fake): no 40 ms ACK waits.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_config=None, log_level="warning", access_log=False, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(server, sock)),
-            name=f"fake-twilio-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the fake Twilio server did not start")
-            time.sleep(0.005)
-        self.url = f"http://{self._host}:{port}"
+        self.url = self._server.start()
         return self
 
-    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
-        # Drive startup and closing directly: Server.serve() adds ~0.2 s of fixed sleeps.
-        self._loop = asyncio.get_running_loop()
-        self._stop_requested = asyncio.Event()
-        server.config.load()
-        server.lifespan = server.config.lifespan_class(server.config)
-        try:
-            await server.startup(sockets=[sock])
-            await self._stop_requested.wait()
-            for listener in server.servers:
-                listener.close()
-            for connection in list(server.server_state.connections):
-                connection.shutdown()
-            deadline = time.monotonic() + 5
-            while server.server_state.connections and time.monotonic() < deadline:
-                await asyncio.sleep(0.005)
-        finally:
-            sock.close()
-
     def stop(self) -> None:
-        """Stop serving."""
-        if self._thread is None or self._loop is None:
-            return
-        if self._stop_requested is not None:
-            self._loop.call_soon_threadsafe(self._stop_requested.set)
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
+        self._server.stop()
 
     def __enter__(self) -> FakeTwilio:
         return self.start()
