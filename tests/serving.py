@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
+from sqlalchemy import text
 
 from bot.delivery.inbox import pending_conversations
 from bot.delivery.outbox import count_pending
@@ -22,6 +23,17 @@ class Running:
     url: str
     client: httpx.AsyncClient
     runtime: Runtime
+
+    async def dump(
+        self, tables: tuple[str, ...] = ("conversations", "inbox", "outbox")
+    ) -> list[str]:
+        """Every stored value of the tables that hold per-person data, as text."""
+        values: list[str] = []
+        async with self.runtime.app.db.connect() as connection:
+            for table in tables:
+                rows = (await connection.execute(text(f"SELECT * FROM {table}"))).all()
+                values += [str(value) for row in rows for value in row]
+        return values
 
     async def settled(self, timeout: float = 10) -> bool:
         """Wait until the inbox is processed and the outbox empty."""

@@ -4,10 +4,14 @@ so sync tests, async tests and a benchmark can all use it without sharing their 
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import FrameType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -92,3 +96,18 @@ class LoopbackServer:
         self._thread.join(timeout=10)
         self._thread = None
         self.loop = None
+
+
+def serve_until_signalled(fake: AbstractContextManager[Any], url: Callable[[], str]) -> None:
+    """Standalone mode of a fake: print its URL, serve until SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with fake:
+        print(url(), flush=True)
+        while not stop.wait(0.5):
+            pass

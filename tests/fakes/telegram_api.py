@@ -18,7 +18,6 @@ import contextlib
 import copy
 import json
 import re
-import signal
 import threading
 import time
 from collections import deque
@@ -28,7 +27,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
 from http import HTTPStatus
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, serve_until_signalled
 
 JSONDict = dict[str, Any]
 
@@ -649,17 +648,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with fake:
-        print(fake.url, flush=True)
-        while not stop.wait(0.5):
-            pass
+    serve_until_signalled(fake, lambda: fake.url)
     print(f"calls={len(fake.calls)} sent={len(fake.sent())} throttled={fake.throttled}")
 
 

@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import signal
 import threading
 import time
 from collections import deque
@@ -35,7 +34,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -44,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackServer, serve_until_signalled
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_AUTH_TOKEN = "test-auth-token"
@@ -500,17 +499,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    with fake:
-        print(fake.url, flush=True)
-        while not stop.wait(0.5):
-            pass
+    serve_until_signalled(fake, lambda: fake.url)
     print(f"calls={len(fake.calls)} messages={len(fake.messages())} throttled={fake.throttled}")
 
 

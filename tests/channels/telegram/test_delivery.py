@@ -8,7 +8,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.delivery.tables import FAILED, OutboxItem
 from bot.storage.tables import Conversation
@@ -72,11 +72,7 @@ async def test_no_chat_id_in_clear_anywhere_in_the_database(served: Served) -> N
     served.fake.fail_next("sendMessage", 500, count=5)  # keep something in the outbox
     await served.post_update(updates.text_update(4, chat, "2"))
     await asyncio.sleep(0.3)
-    dump = []
-    async with served.runtime.app.db.connect() as connection:
-        for table in ("conversations", "inbox", "outbox"):
-            rows = (await connection.execute(text(f"SELECT * FROM {table}"))).all()
-            dump += [str(value) for row in rows for value in row]
+    dump = await served.dump()
     everything = "\n".join(dump)
     assert dump, "the tables should hold something to inspect"
     assert str(chat) not in everything
