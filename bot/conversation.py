@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.engine import Engine, Result
-from bot.engine.messages import Event, ForgetRequested, Incoming
+from bot.engine.messages import Event, ForgetRequested, Incoming, Outgoing
 from bot.engine.state import State
 from bot.storage import conversations
 from bot.storage.pseudonym import pseudonym
@@ -31,12 +31,34 @@ class Context:
     channel: str
     state: State
     now: dt.datetime
+    notices: list[Outgoing] = field(default_factory=list)
+    """What sinks add to the user's reply (a queue position): joined to the last message."""
 
 
 class EventSink(Protocol):
     async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
         """Store what the events mean, inside the conversation's transaction."""
         ...
+
+
+@runtime_checkable
+class Forgetting(Protocol):
+    async def forget(self, session: AsyncSession, conversation_id: str) -> None:
+        """Delete what this sink keeps about the conversation ('forget me')."""
+        ...
+
+
+def joined(messages: list[Outgoing], notices: Sequence[Outgoing]) -> list[Outgoing]:
+    """Notices appended to the last message (one SMS, one bubble), or sent alone."""
+    out = list(messages)
+    for notice in notices:
+        if not out:
+            out.append(notice)
+            continue
+        last = out[-1]
+        sms = f"{last.sms_text or last.text}\n{notice.sms_text or notice.text}"
+        out[-1] = replace(last, text=f"{last.text}\n\n{notice.text}", sms_text=sms)
+    return out
 
 
 class ConversationService:
@@ -124,6 +146,9 @@ class ConversationService:
         row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
         result = step(state or self.engine.new_state(source=source))
         if any(isinstance(e, ForgetRequested) for e in result.events):
+            for sink in self.sinks:
+                if isinstance(sink, Forgetting):
+                    await sink.forget(session, cid)
             if row is not None:
                 await session.delete(row)
                 await session.flush()
@@ -131,6 +156,8 @@ class ConversationService:
         ctx = Context(cid, channel, result.state, now)
         for sink in self.sinks:
             await sink.record(session, ctx, result.events)  # may update state.marks
+        if ctx.notices:
+            result.messages = joined(result.messages, ctx.notices)
         row = conversations.save(session, row, cid, channel, result.state, now)
         if address is not None:
             row.address, row.blocked = address, False  # they wrote: they can be answered

@@ -27,6 +27,8 @@ class HotlineSettings:
     days: tuple[int, ...] = (0, 1, 2, 3, 4)
     opens: str = "08:30"
     closes: str = "18:30"
+    holidays: tuple[str, ...] = ()
+    """Dates (YYYY-MM-DD) the hotline is closed although the weekday is a working one."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,21 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class OperatorSettings:
+    """The operator console and the handover queue."""
+
+    reply_timeout_minutes: int = 10
+    """A taken conversation whose user waits this long for an operator's answer goes back to the
+    queue (someone else can take it)."""
+    transcript_retention_days: int = 30
+    """Transcripts of handed-over conversations are deleted this long after closing."""
+    session_hours: int = 12
+    """An operator's login lasts this long (a working day)."""
+    bootstrap: bool = True
+    """On a start with no operators, create one and print its one-time password."""
+
+
+@dataclass(frozen=True)
 class Settings:
     content_root: Path = PROJECT_ROOT
     data_dir: Path = Path("data")
@@ -85,6 +102,7 @@ class Settings:
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    operators: OperatorSettings = field(default_factory=OperatorSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +119,9 @@ class Settings:
             days=tuple(int(d) for d in days.split(",") if d.strip()),
             opens=env.get("HOTLINE_OPENS", HotlineSettings.opens),
             closes=env.get("HOTLINE_CLOSES", HotlineSettings.closes),
+            holidays=tuple(
+                d.strip() for d in env.get("HOTLINE_HOLIDAYS", "").split(",") if d.strip()
+            ),
         )
         return cls(
             content_root=Path(env.get("CONTENT_ROOT", str(PROJECT_ROOT))),
@@ -127,6 +148,12 @@ class Settings:
                 api_url=env.get("TWILIO_API_URL", TwilioSettings.api_url).rstrip("/"),
                 rate_per_number=float(env.get("SMS_RATE_PER_NUMBER", "1")),
                 max_segments=int(env.get("SMS_MAX_SEGMENTS", "3")),
+            ),
+            operators=OperatorSettings(
+                reply_timeout_minutes=int(env.get("OPERATOR_REPLY_TIMEOUT_MINUTES", "10")),
+                transcript_retention_days=int(env.get("TRANSCRIPT_RETENTION_DAYS", "30")),
+                session_hours=int(env.get("OPERATOR_SESSION_HOURS", "12")),
+                bootstrap=env.get("OPERATOR_BOOTSTRAP", "1") not in ("0", "false", "no"),
             ),
         )
 

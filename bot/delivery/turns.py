@@ -35,6 +35,7 @@ class Turns:
         sessions: async_sessionmaker[Any],
         *,
         on_queued: Callable[[str], None] = lambda channel: None,
+        on_committed: Callable[[], None] = lambda: None,
         acknowledgers: Mapping[str, Acknowledge] | None = None,
         shapers: Mapping[str, Shaper] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -42,6 +43,7 @@ class Turns:
         self.service = service
         self.sessions = sessions
         self.on_queued = on_queued
+        self.on_committed = on_committed
         self.acknowledgers = dict(acknowledgers or {})
         self.shapers = dict(shapers or {})
         self.clock = clock
@@ -88,6 +90,7 @@ class Turns:
             if body.get("ack"):
                 ack = (item.channel, str(body["ack"]))
             inbox.mark_done(item, self.clock())
+        self.on_committed()
         if queued:
             self.on_queued(item.channel)
         if ack is not None and ack[0] in self.acknowledgers:

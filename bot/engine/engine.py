@@ -24,17 +24,28 @@ from bot.engine.messages import (
     Outgoing,
     SurveyAnswered,
     SurveyOffered,
+    ToOperator,
     TopicReached,
 )
 from bot.engine.model import OPERATOR_FLOW, SURVEY_FLOW, Bundle, Node
 from bot.engine.options import Action, OptionSet, node_options
-from bot.engine.state import HISTORY_LIMIT, LANGUAGE_NODE, SUGGEST_NODE, VAR_LIMIT, State
+from bot.engine.state import (
+    ANSWERS_LIMIT,
+    HISTORY_LIMIT,
+    LANGUAGE_NODE,
+    SUGGEST_NODE,
+    VAR_LIMIT,
+    State,
+)
 from bot.engine.texts import Texts
 from bot.engine.understanding import NoUnderstanding, Understanding
 
 TEXT_LIMIT = 2000
 """Longer messages are read only this far: enough for any question, cheap to match."""
 BRANCH_HOPS = 20
+MENU_CHOICE = "nav:menu"
+LIVE_COMMANDS = frozenset({"menu", "forget"})
+"""What a user can still ask of the bot while talking to a human: everything else is theirs."""
 SURVEY_DUE = "survey_due"
 """A mark the service sets to "yes" when this conversation has not been offered the survey this
 month; the engine sets it to "no" when it offers."""
@@ -88,6 +99,29 @@ class Engine:
             turn.menu()
         return Result(turn.st, turn.out, turn.events)
 
+    def release(self, state: State, notice_key: str) -> Result:
+        """The operator ended the handover (closed it or handed it back): the bot says so and
+        shows the menu; from now on it answers again."""
+        turn = _Turn(self, state.copy())
+        lang = turn.st.lang or "ru"
+        turn.menu()
+        menu = turn.out[-1]
+        notice = self.texts.render(lang, notice_key)
+        sms_notice = self.texts.render(lang, notice_key, sms=True)
+        turn.out[-1] = Outgoing(
+            f"{notice}\n\n{menu.text}",
+            menu.options,
+            sms_text=f"{sms_notice}\n{menu.sms_text or menu.text}",
+            key=notice_key,
+        )
+        return Result(turn.st, turn.out, turn.events)
+
+    def from_operator(self, state: State, text: str) -> Outgoing:
+        """An operator's words as a message to the user, with a button back to the menu (a
+        button only: a number typed in SMS is an answer to the operator)."""
+        label = self.texts.render(state.lang or "ru", "common.nav.menu")
+        return Outgoing(text, (OptionOut(MENU_CHOICE, label, -1),))
+
 
 class _Turn:
     """One incoming message being handled: collects the new state, messages and events."""
@@ -107,12 +141,34 @@ class _Turn:
     def handle(self, inc: Incoming) -> None:
         if self.st.lang is None:
             self._choose_language(inc)
+        elif self.st.handover and self.st.live:
+            self._live(inc)
         elif inc.choice is not None:
             self._choice(inc.choice)
         elif inc.text is None or not inc.text.strip():
             self.say("common.unsupported", self.current_options())
         else:
             self._text(inc.text[:TEXT_LIMIT])
+
+    def _live(self, inc: Incoming) -> None:
+        """A human has the conversation: the bot keeps quiet and passes everything on, except
+        the way back to the menu, a language switch and 'forget me'."""
+        if inc.choice is not None:
+            if inc.choice == MENU_CHOICE:
+                self.act(Action("menu"))
+            elif inc.choice.startswith("lang:") and inc.choice[5:] in LANGUAGES:
+                self.choose_language(inc.choice[5:])
+            return  # an old button: pressing it is not a message for the operator
+        text = inc.text[:TEXT_LIMIT] if inc.text and inc.text.strip() else None
+        if text is not None:
+            command = self.e.commands.find(text)
+            if command in LIVE_COMMANDS:
+                self.act(Action(command))
+                return
+            if self.e.understanding.understand(text, self.st.lang or "ru").danger:
+                self.st.urgent = True
+                self.events.append(OperatorRequested(urgent=True, reason="danger"))
+        self.events.append(ToOperator(text))
 
     def _choose_language(self, inc: Incoming) -> None:
         picked = None
@@ -167,6 +223,7 @@ class _Turn:
         understood = self.e.understanding.understand(text, self.st.lang or "ru")
         if understood.danger:
             self.escalate(urgent=True, reason="danger")
+            self.events.append(ToOperator(text))
             return
         node = self._node()
         if node is not None and node.ask_var and node.ask_next:
@@ -174,7 +231,8 @@ class _Turn:
             self.enter(node.ask_next)
             return
         if node is not None and node.handover and self.st.handover:
-            return  # the message is for the human who has (or will take) the conversation
+            self.events.append(ToOperator(text))  # for the human who will take it
+            return
         labels = [o.label for o in options.options if o.number != 0]
         fuzzy = self.e.understanding.match_option(text, labels, self.st.lang or "ru")
         if fuzzy is not None:
@@ -186,7 +244,7 @@ class _Turn:
         elif understood.candidates:
             self.suggest([g.topic for g in understood.candidates if g.topic in self.b.flows])
         else:
-            self.not_understood()
+            self.not_understood(text)
 
     # --- doing --------------------------------------------------------------------------------
     def act(self, action: Action) -> None:
@@ -232,6 +290,8 @@ class _Turn:
         if node is None:
             ref, node = self.b.menu_ref, self.b.node(self.b.menu_ref)
             assert node is not None
+        if not node.handover:
+            self.leave_handover()
         if ref == self.b.menu_ref:
             self.st.history = []  # the menu is the root: "back" never leads out of it
         elif remember and self.st.node and self.st.node != ref and not self.st.node.startswith("@"):
@@ -243,6 +303,8 @@ class _Turn:
             self.events.append(TopicReached(topic))
             if topic not in self.st.topics:
                 self.st.topics.append(topic)
+            shown = [a for a in self.st.answers if a != ref]
+            self.st.answers = [*shown, ref][-ANSWERS_LIMIT:]
         if node.handover:
             self.st.handover = True
             self.st.urgent = self.st.urgent or node.urgent
@@ -251,8 +313,11 @@ class _Turn:
         if key is not None:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
 
+    def leave_handover(self) -> None:
+        """Leaving the handover node, by any way, withdraws the request for a human."""
+        self.st.handover = self.st.live = self.st.urgent = False
+
     def menu(self) -> None:
-        self.st.handover = self.st.urgent = False
         self.enter(self.b.menu_ref, remember=False)
 
     def escalate(self, *, urgent: bool, reason: str) -> None:
@@ -283,6 +348,7 @@ class _Turn:
         )
 
     def ask_language(self) -> None:
+        self.leave_handover()
         self.st.node = LANGUAGE_NODE
         options = self.current_options()
         prompt = "\n".join(
@@ -291,16 +357,22 @@ class _Turn:
         self.out.append(Outgoing(prompt, options.options, sms_text=prompt))
 
     def suggest(self, topics: Sequence[str]) -> None:
+        self.leave_handover()
         self.st.node = SUGGEST_NODE
         self.st.suggestions = list(topics)[:3]
         self.say("common.suggest", self.current_options())
 
-    def not_understood(self) -> None:
+    def not_understood(self, text: str) -> None:
+        """Once: ask again. Twice in a row: a human takes the question."""
         self.st.misses += 1
         self.events.append(NotUnderstood(self.st.misses))
-        key = "common.not_understood_again" if self.st.misses >= 2 else "common.not_understood"
+        if self.st.misses >= 2:
+            self.st.misses = 0
+            self.escalate(urgent=False, reason="not_understood")
+            self.events.append(ToOperator(text))
+            return
         self.st.node, self.st.history = self.b.menu_ref, []
-        self.say(key, self.current_options())
+        self.say("common.not_understood", self.current_options())
 
     def show_current(self) -> None:
         if self.st.lang is None or self.st.node == LANGUAGE_NODE:

@@ -51,6 +51,14 @@ class OperatorRequested:
 
 
 @dataclass(frozen=True)
+class ToOperator:
+    """A message for the human who has (or will take) the conversation; the bot says nothing.
+    `text` is None for something that is not text (a sticker, a photo)."""
+
+    text: str | None
+
+
+@dataclass(frozen=True)
 class LanguageChosen:
     lang: str
 
@@ -81,6 +89,7 @@ class SurveyAnswered:
 Event = (
     TopicReached
     | OperatorRequested
+    | ToOperator
     | LanguageChosen
     | NotUnderstood
     | ForgetRequested

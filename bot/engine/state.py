@@ -8,6 +8,7 @@ from typing import Any
 LANGUAGE_NODE = "@language"
 SUGGEST_NODE = "@suggest"
 HISTORY_LIMIT = 20
+ANSWERS_LIMIT = 20
 VAR_LIMIT = 500
 
 
@@ -20,8 +21,13 @@ class State:
     history: list[str] = field(default_factory=list)
     misses: int = 0
     topics: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    """Answer nodes shown, latest last (what an operator sees as the bot's context)."""
     suggestions: list[str] = field(default_factory=list)
     handover: bool = False
+    """The conversation is waiting for, or talking to, a human operator."""
+    live: bool = False
+    """An operator has taken the conversation: the bot stays silent, messages go to them."""
     urgent: bool = False
     source: str | None = None
     marks: dict[str, str] = field(default_factory=dict)

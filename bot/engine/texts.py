@@ -21,6 +21,12 @@ SETTING_PLACEHOLDERS = frozenset(
     {"emergency_phone", "trafficking_phone", "tj_labour_phone", "uz_agency_phone", "hotline_hours"}
 )
 
+# Placeholders filled when a text is sent, only in the keys that use them.
+RUNTIME_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "operator.queued": frozenset({"position"}),
+    "operator.after_hours": frozenset({"back_at"}),
+}
+
 # Keys the engine itself shows; lint requires them in every language.
 SYSTEM_KEYS: tuple[str, ...] = (
     "common.language.name",
@@ -31,7 +37,6 @@ SYSTEM_KEYS: tuple[str, ...] = (
     "common.nav.menu",
     "common.nav.operator",
     "common.not_understood",
-    "common.not_understood_again",
     "common.suggest",
     "common.unsupported",
     "common.help",
@@ -90,18 +95,23 @@ class Texts:
             )
             self._fills[lang] = fills
 
-    def known_placeholders(self) -> set[str]:
-        return set(self._fills["ru"])
+    def known_placeholders(self, key: str | None = None) -> set[str]:
+        """Placeholders a text may use: settings and values, and for `key` its runtime ones."""
+        return set(self._fills["ru"]) | set(RUNTIME_PLACEHOLDERS.get(key or "", ()))
 
     def has(self, lang: str, key: str) -> bool:
         return key in self.bundle.texts.get(lang, {})
 
-    def render(self, lang: str, key: str, *, sms: bool = False) -> str:
+    def render(
+        self, lang: str, key: str, *, sms: bool = False, extra: Mapping[str, str] | None = None
+    ) -> str:
+        """The text of `key` in `lang` (its SMS variant when asked); `extra` fills runtime
+        placeholders such as a queue position."""
         entry = self.bundle.texts.get(lang, {}).get(key) or self.bundle.texts["ru"].get(key)
         if entry is None:
             return key
         raw = entry.sms if sms and entry.sms else entry.text
-        fills = self._fills[lang]
+        fills = {**self._fills[lang], **extra} if extra else self._fills[lang]
 
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)

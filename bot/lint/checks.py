@@ -142,11 +142,11 @@ def _lexicons(bundle: Bundle) -> list[Problem]:
 
 def _placeholders(bundle: Bundle, texts: Texts) -> list[Problem]:
     problems = []
-    known = texts.known_placeholders()
     ru = bundle.texts.get("ru", {})
     for lang in LANGUAGES:
         for key, entry in bundle.texts.get(lang, {}).items():
             names = placeholders(entry.text)
+            known = texts.known_placeholders(key)
             for name in sorted((names | placeholders(entry.sms or "")) - known):
                 problems.append(Problem(entry.pos, "error", f"unknown placeholder {{{name}}}"))
             if lang != "ru" and key in ru and names != placeholders(ru[key].text):

@@ -4,6 +4,9 @@
   sealed reply address and any free text they held).
 - Processed updates are remembered (platform id and time only) for two days to recognise
   redeliveries, then deleted; replies that could not be delivered go after CONVERSATION_TTL_DAYS.
+- Handovers to an operator and their transcripts are deleted TRANSCRIPT_RETENTION_DAYS (default
+  30) after closing, and at once when their conversation is gone; expired operator logins and
+  login failures older than a day are deleted.
 - Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
   identify nobody, but what is not needed any more is not kept.
 """
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import outbox
 from bot.delivery.inbox import purge_done
+from bot.operators import accounts, queue
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import month_of
@@ -52,6 +56,9 @@ async def purge(
     deleted = {"conversations": await purge_expired(session, now=now, ttl=ttl)}
     deleted["inbox"] = await purge_done(session, now)
     deleted["outbox"] = await outbox.purge_old(session, now, ttl)
+    retention = dt.timedelta(days=settings.operators.transcript_retention_days)
+    deleted["handovers"] = await queue.purge(session, now, retention)
+    deleted["operator_sessions"] = await accounts.purge(session, now)
     cutoff = stats_cutoff(now, config)
     for model in DAILY_TABLES:
         table: Any = model.__table__

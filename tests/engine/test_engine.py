@@ -9,6 +9,7 @@ from bot.engine.messages import (
     LanguageChosen,
     NotUnderstood,
     OperatorRequested,
+    ToOperator,
     TopicReached,
 )
 from bot.engine.state import LANGUAGE_NODE, State
@@ -95,7 +96,7 @@ def test_operator_by_command_number_and_word(mini_engine: Engine) -> None:
 
 def test_free_text_after_handover_goes_to_the_human_silently(mini_engine: Engine) -> None:
     result = say(mini_engine, mini_engine.new_state(lang="ru"), "оператор", "мне не платят")
-    assert result.messages == [] and result.events == []
+    assert result.messages == [] and result.events == [ToOperator("мне не платят")]
 
 
 def test_ask_node_keeps_free_text_then_branches(mini_engine: Engine) -> None:
@@ -116,13 +117,17 @@ def test_help_shows_help_with_current_options(mini_engine: Engine) -> None:
     assert result.messages[0].options[0].label == "UZ_uz"
 
 
-def test_not_understood_twice_offers_operator(mini_engine: Engine) -> None:
+def test_not_understood_twice_hands_over_to_a_human(mini_engine: Engine) -> None:
     first = say(mini_engine, mini_engine.new_state(lang="ru"), "qwerty")
     assert first.messages[0].text == "NU1_ru" and first.events == [NotUnderstood(1)]
     second = say(mini_engine, first.state, "asdfgh")
-    assert second.messages[0].text == "NU2_ru" and second.events == [NotUnderstood(2)]
-    assert any(o.number == 0 for o in second.messages[0].options)
-    assert say(mini_engine, second.state, "1").state.misses == 0
+    assert second.events == [
+        NotUnderstood(2),
+        OperatorRequested(urgent=False, reason="not_understood"),
+        ToOperator("asdfgh"),
+    ]
+    assert second.state.handover and second.state.misses == 0
+    assert second.messages[0].escalate
 
 
 def test_non_text_gets_a_polite_answer_in_the_users_language(mini_engine: Engine) -> None:
@@ -179,6 +184,9 @@ def test_understanding_seam_confident_weak_and_danger(mini_engine: Engine) -> No
     assert say(mini_engine, weak.state, "1").state.node == "registration.ask_citizenship"
     mini_engine.understanding = _Fixed(Understood(danger=True))
     urgent = say(mini_engine, state, "they took my passport")
-    assert urgent.events == [OperatorRequested(urgent=True, reason="danger")]
+    assert urgent.events == [
+        OperatorRequested(urgent=True, reason="danger"),
+        ToOperator("they took my passport"),
+    ]
     assert urgent.messages[0].text == "URGENT_ru 112"
     assert urgent.state.urgent is True

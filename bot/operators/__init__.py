@@ -1,0 +1,1 @@
+"""Human operators: the handover queue, hotline hours, accounts and the web console."""

@@ -1,0 +1,28 @@
+"""Waking the console's live views when something may have changed (a turn committed, an
+operator acted). A wake-up carries no data: listeners read the database again, so a missed or
+merged wake-up costs at most one poll interval, and several processes stay correct."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Event] = set()
+
+    def touch(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """Until the next touch (True) or `timeout` seconds (False)."""
+        waiter = asyncio.Event()
+        self._waiters.add(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), timeout)
+            return waiter.is_set()
+        finally:
+            self._waiters.discard(waiter)

@@ -1,0 +1,87 @@
+"""The conversation's side of a handover, inside each message's transaction.
+
+A request for a human (the user asked, a handover node, danger signs, two misses) opens a
+handover in the queue or updates the open one; the user then learns honestly what happens next:
+their place in the queue during hotline hours, otherwise when operators are back and the 24-hour
+number. While the handover is open, what the user writes goes into its transcript (sealed).
+Leaving it (the menu, another language, 'forget me') withdraws the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Context
+from bot.engine.engine import Engine
+from bot.engine.messages import Event, OperatorRequested, Outgoing, ToOperator
+from bot.operators import queue
+from bot.operators.hours import Hours
+from bot.operators.tables import EVENT, QUEUED, USER, Handover
+from bot.storage.sealed import Sealer
+
+NOT_TEXT = "not_text"
+"""The event code of a sticker, photo or voice message sent to the operator."""
+
+
+class HandoverSink:
+    def __init__(self, engine: Callable[[], Engine], hours: Hours, sealer: Sealer) -> None:
+        self.engine = engine
+        self.hours = hours
+        self.sealer = sealer
+
+    async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
+        state, now = ctx.state, ctx.now
+        requests = [e for e in events if isinstance(e, OperatorRequested)]
+        words = [e for e in events if isinstance(e, ToOperator)]
+        row = await queue.open_for(session, ctx.conversation_id)
+        if requests or (words and row is None):
+            reason = requests[-1].reason if requests else "asked"
+            urgent = state.urgent or any(e.urgent for e in requests)
+            row, _new = await queue.request(
+                session,
+                conversation_id=ctx.conversation_id,
+                channel=ctx.channel,
+                lang=state.lang or "ru",
+                urgent=urgent,
+                reason=reason,
+                context={"topics": list(state.topics), "answers": list(state.answers)},
+                now=now,
+            )
+            if requests and row.status == QUEUED:
+                ctx.notices.append(await self._notice(session, row, state.lang or "ru", ctx))
+        if row is None:
+            return
+        for said in words:
+            if said.text is None:
+                queue.add_event(session, row, NOT_TEXT, now)
+            else:
+                queue.add_words(session, row, USER, said.text, self.sealer, now)
+            row.waiting_since = row.waiting_since or now
+            row.updated_at = now
+        if not state.handover and not requests:
+            await queue.close(session, row, "user_left", "left", now)
+
+    async def _notice(
+        self, session: AsyncSession, row: Handover, lang: str, ctx: Context
+    ) -> Outgoing:
+        texts = self.engine().texts
+        if self.hours.is_open(ctx.now):
+            extra = {"position": str(await queue.position(session, row))}
+            key = "operator.queued"
+        else:
+            back = self.hours.next_opening(ctx.now)
+            extra = {"back_at": self.hours.format_back(back, lang) if back else "—"}
+            key = "operator.after_hours"
+        return Outgoing(
+            texts.render(lang, key, extra=extra),
+            sms_text=texts.render(lang, key, sms=True, extra=extra),
+            key=key,
+        )
+
+    async def forget(self, session: AsyncSession, conversation_id: str) -> None:
+        await queue.forget(session, conversation_id)
+
+
+__all__ = ["EVENT", "NOT_TEXT", "HandoverSink"]
