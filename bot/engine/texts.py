@@ -73,7 +73,11 @@ def format_hours(hotline: HotlineSettings, lang: str) -> str:
     else:
         day_text = ", ".join(names[d] for d in days)
     opens = format_time(dt.time.fromisoformat(hotline.opens), "HH:mm", locale=locale)
-    closes = format_time(dt.time.fromisoformat(hotline.closes), "HH:mm", locale=locale)
+    closes = (  # "24:00" (a day that ends at midnight) has no time-of-day object
+        "24:00"
+        if hotline.closes == "24:00"
+        else format_time(dt.time.fromisoformat(hotline.closes), "HH:mm", locale=locale)
+    )
     city = get_timezone_location(hotline.timezone, locale=locale, return_city=True)
     return f"{day_text} {opens}–{closes} ({city})"
 
