@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -20,14 +21,23 @@ from bot.channels.sms.transport import SmsTransport
 from bot.channels.sms.twilio_client import make_client
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
+from bot.channels.web.channel import open_web
+from bot.channels.web.hub import Hub
 from bot.delivery.inbox import Intake
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
 from bot.delivery.turns import Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
+from bot.operators.accounts import announce_first_operator
+from bot.operators.desk import Desk
+from bot.operators.hours import Hours
+from bot.operators.notify import Notifier
+from bot.operators.sink import HandoverSink
 from bot.reload import ContentWatcher
 from bot.settings import Settings
+from bot.stats.config import StatsConfig
+from bot.stats.counters import StatsSink
 from bot.stats.purge import purge_periodically
 from bot.storage.sealed import Sealer
 
@@ -43,15 +53,26 @@ class Runtime:
     senders: dict[str, OutboxSender] = field(default_factory=dict)
     telegram: TelegramChannel | None = None
     sms: SmsTransport | None = None
+    web_hub: Hub = field(default_factory=Hub)
+    desk: Desk | None = None
+    notifier: Notifier = field(default_factory=Notifier)
     drain_seconds: float = 10.0
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _stop_watching: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
-    async def start(cls, settings: Settings, *, watch_content: bool = True) -> Runtime:
-        app = await open_app(settings)
-        service = app.service
+    async def start(
+        cls, settings: Settings, *, watch_content: bool = True, local_url: str = ""
+    ) -> Runtime:
+        """`local_url`: where this server listens, for the first-start message when no
+        PUBLIC_URL is set (e.g. http://127.0.0.1:8080)."""
         secret = settings.resolved_secret_key()
+        stats = StatsSink(StatsConfig.from_settings(settings))
+        hours = Hours(settings.hotline)
+        handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
+        app = await open_app(settings, sinks=[stats, handovers])
+        service = app.service
+        notifier = Notifier()
         senders: dict[str, OutboxSender] = {}
         acknowledgers = {}
         telegram_bot = None
@@ -76,6 +97,8 @@ class Runtime:
             shapers[sms.channel] = SmsShaper(lambda: service.engine, twilio.max_segments)
         elif settings.twilio.enabled:
             log.warning("sms: Twilio is configured but PUBLIC_URL is not: SMS stays off")
+        web_hub, web_sender = open_web(service.sessions, secret)
+        senders[web_sender.channel] = web_sender
 
         def queued(channel: str) -> None:
             if channel in senders:
@@ -85,12 +108,25 @@ class Runtime:
             service,
             service.sessions,
             on_queued=queued,
+            on_committed=notifier.touch,
             acknowledgers=acknowledgers,
             shapers=shapers,
         )
         worker = InboxWorker(service.sessions, turns.handle)
         intake = Intake(service.sessions, secret, on_accept=worker.wake)
-        runtime = cls(settings, app, intake, worker, senders, sms=sms)
+        runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
+        runtime.web_hub = web_hub
+        runtime.desk = Desk(
+            service.sessions,
+            lambda: service.engine,
+            Sealer(secret),
+            stats,
+            notifier,
+            ttl=service.ttl,
+            on_queued=queued,
+        )
+        if settings.operators.bootstrap:
+            await announce_first_operator(service.sessions, settings.public_url or local_url)
         if telegram_bot is not None:
             runtime.telegram = TelegramChannel(
                 telegram_bot,
@@ -105,6 +141,8 @@ class Runtime:
         if runtime.telegram is not None:
             runtime._spawn("telegram", runtime.telegram.run())
         runtime._spawn("purge", purge_periodically(service.sessions, settings))
+        timeout = dt.timedelta(minutes=settings.operators.reply_timeout_minutes)
+        runtime._spawn("handover-timeouts", runtime.desk.run_timeouts(timeout))
         if watch_content:
             watcher = ContentWatcher(settings.content_root, settings, runtime.reload)
             runtime._spawn("content", watcher.run(runtime._stop_watching))
@@ -128,6 +166,7 @@ class Runtime:
         if self.telegram is not None:
             await self.telegram.stop()
         self._stop_watching.set()
+        self.web_hub.close()  # pages reconnect to the next start; their replies wait for it
         self.worker.close()
         await self._finish("inbox")
         for channel, sender in self.senders.items():

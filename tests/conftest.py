@@ -83,6 +83,7 @@ def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
         "DATABASE_URL": database_url,
         "BOT_SECRET_KEY": "test-secret-key",
         "CONTENT_ROOT": str(ROOT),
+        "OPERATOR_BOOTSTRAP": "0",  # tests that need the first operator turn it on
     }
     return Settings.from_env({**base, **env})
 

@@ -31,16 +31,22 @@ def run(args: argparse.Namespace) -> int:
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
-    channels = ["telegram"] if settings.telegram.enabled else []
+    channels = ["web chat (/chat)"]
+    if settings.telegram.enabled:
+        channels.append("telegram")
     if settings.twilio.enabled and settings.public_url:
         channels.append("sms")
     print(
         f"Serving on http://{args.host}:{args.port} "
         f"(database {settings.database_url.split('://', 1)[0]}; "
-        f"channels: {', '.join(channels) or 'none configured'})",
+        f"channels: {', '.join(channels)}; operator console: /operator)",
         flush=True,
     )
-    app = create_app(settings, watch_content=not args.no_reload_content)
+    app = create_app(
+        settings,
+        watch_content=not args.no_reload_content,
+        local_url=f"http://{args.host}:{args.port}",
+    )
     uvicorn.run(
         app,
         host=args.host,

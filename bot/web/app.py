@@ -1,5 +1,6 @@
 """The ASGI app (Starlette): routes parse, authenticate and hand over to the runtime, which the
-lifespan starts and stops. Channels add their routes only when configured."""
+lifespan starts and stops. Telegram and SMS add their routes only when configured; the web chat
+(/chat) and the operator console (/operator) are always on."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from starlette.routing import Route
 from bot.channels.sms.webhook import INBOUND_PATH, STATUS_PATH, inbound_endpoint, status_endpoint
 from bot.channels.telegram.channel import WEBHOOK_PATH
 from bot.channels.telegram.webhook import make_endpoint
+from bot.channels.web.routes import chat_routes
+from bot.operators.console import console_routes
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.web.health import database_ok
 
 
-def create_app(settings: Settings, *, watch_content: bool = True) -> Starlette:
+def create_app(settings: Settings, *, watch_content: bool = True, local_url: str = "") -> Starlette:
     holder: dict[str, Runtime] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings, watch_content=watch_content)
+        runtime = await Runtime.start(settings, watch_content=watch_content, local_url=local_url)
         holder["runtime"] = runtime
         app.state.runtime = runtime
         try:
@@ -57,4 +60,13 @@ def create_app(settings: Settings, *, watch_content: bool = True) -> Starlette:
         )
         routes.append(Route(INBOUND_PATH, inbound, methods=["POST"]))
         routes.append(Route(STATUS_PATH, status, methods=["POST"]))
+    routes += chat_routes(
+        lambda: holder["runtime"].intake,
+        lambda: holder["runtime"].web_hub,
+        lambda: holder["runtime"].app.service.engine.texts,
+        secret=settings.resolved_secret_key(),
+        public_url=settings.public_url,
+        ttl_days=settings.conversation_ttl_days,
+    )
+    routes += console_routes(lambda: holder["runtime"], settings)
     return Starlette(routes=routes, lifespan=lifespan)
