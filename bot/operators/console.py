@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sse_starlette import EventSourceResponse
+import anyio
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
@@ -41,7 +42,7 @@ from bot.operators.auth import (
 from bot.operators.desk import DeskError
 from bot.operators.i18n import Catalogs, choose
 from bot.operators.login import Logins
-from bot.operators.streams import Update, conversation_events, queue_events
+from bot.operators.streams import SHUTDOWN_GRACE, Update, conversation_events, queue_events
 from bot.operators.tables import Handover, Operator
 from bot.operators.words import NOTICES, SCRIPT
 from bot.settings import Settings
@@ -188,7 +189,7 @@ class Console:
                     return None
                 return await views.queue_view(session, current.operator, words)
 
-        return EventSourceResponse(queue_events(load, self.runtime.notifier), ping=15)
+        return _stream(lambda stop: queue_events(load, self.runtime.notifier, stop))
 
     async def conversation_stream(self, request: Request) -> Response:
         login = await self.login(request, page=False)
@@ -210,7 +211,7 @@ class Console:
                 lines = await views.lines_view(session, row.id, after, sealer, words, self.zone)
                 return Update(views.status_view(found, current.operator, words), lines)
 
-        return EventSourceResponse(conversation_events(load, after, self.runtime.notifier), ping=15)
+        return _stream(lambda stop: conversation_events(load, after, self.runtime.notifier, stop))
 
     # --- actions ------------------------------------------------------------------------------
     async def act(self, request: Request) -> Response:
@@ -286,3 +287,11 @@ def console_routes(runtime: Callable[[], Runtime], settings: Settings) -> list[R
         Route(path, guarded(endpoint), methods=methods, middleware=headers)
         for path, endpoint, methods in table
     ]
+
+
+def _stream(events: Callable[[anyio.Event], AsyncIterator[ServerSentEvent]]) -> Response:
+    """An SSE response that ends properly (not cut mid-response) when the server stops."""
+    stop = anyio.Event()
+    return EventSourceResponse(
+        events(stop), ping=15, shutdown_event=stop, shutdown_grace_period=SHUTDOWN_GRACE
+    )

@@ -3,11 +3,13 @@
 Each stream reads the database again whenever the notifier says something may have changed,
 and at least every `POLL` seconds anyway (another process may have changed it), and sends only
 what changed. A stream ends when its login does (logout, expiry); when the server shuts down
-sse-starlette ends it, so shutdown does not wait for open consoles.
+sse-starlette sets the stream's `stop` event and the generator returns, so the response ends
+properly and shutdown does not wait for open consoles.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sse_starlette import ServerSentEvent
 
 from bot.operators.notify import Notifier
@@ -22,6 +25,8 @@ from bot.operators.notify import Notifier
 log = logging.getLogger(__name__)
 
 POLL = 2.0
+SHUTDOWN_GRACE = 1.0
+"""Seconds a stream has to end by itself once the server is stopping."""
 RETRY_MS = 2000
 """How soon a browser reconnects a dropped stream."""
 
@@ -35,18 +40,35 @@ def _event(name: str, data: Any, event_id: int | None = None) -> ServerSentEvent
     )
 
 
+async def _pause(notifier: Notifier, stop: anyio.Event) -> bool:
+    """Until something may have changed or POLL seconds; False once the server is stopping."""
+    if stop.is_set():
+        return False
+    stopping = asyncio.ensure_future(stop.wait())
+    changed = asyncio.ensure_future(notifier.wait(POLL))
+    try:
+        await asyncio.wait({stopping, changed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        changed.cancel()
+    return not stop.is_set()
+
+
 async def queue_events(
-    load: Callable[[], Awaitable[dict[str, Any] | None]], notifier: Notifier
+    load: Callable[[], Awaitable[dict[str, Any] | None]],
+    notifier: Notifier,
+    stop: anyio.Event | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The queue on connect and after every change; `load` gives None once the login ended.
     The server's clock goes along so the page can count waiting times without skew."""
+    stop = stop or anyio.Event()
     last: dict[str, Any] | None = None
-    while True:
+    while not stop.is_set():
         try:
             current = await load()
         except Exception:  # the database away for a moment: the view just stays as it is
             log.warning("console: could not read the queue; trying again", exc_info=True)
-            await notifier.wait(POLL)
+            await _pause(notifier, stop)
             continue
         if current is None:
             yield _event("logout", {})
@@ -54,7 +76,7 @@ async def queue_events(
         if current != last:
             yield _event("queue", {**current, "now": time.time()})
             last = current
-        await notifier.wait(POLL)
+        await _pause(notifier, stop)
 
 
 @dataclass
@@ -66,17 +88,21 @@ class Update:
 
 
 async def conversation_events(
-    load: Callable[[int], Awaitable[Update | None]], after: int, notifier: Notifier
+    load: Callable[[int], Awaitable[Update | None]],
+    after: int,
+    notifier: Notifier,
+    stop: anyio.Event | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The conversation's state whenever it changes, and its new lines as they come. Each lines
     event carries the last line's id, so a reconnecting browser (Last-Event-ID) gets the rest."""
+    stop = stop or anyio.Event()
     last_status: dict[str, Any] | None = None
-    while True:
+    while not stop.is_set():
         try:
             update = await load(after)
         except Exception:  # the database away for a moment: the view just stays as it is
             log.warning("console: could not read a conversation; trying again", exc_info=True)
-            await notifier.wait(POLL)
+            await _pause(notifier, stop)
             continue
         if update is None:
             yield _event("logout", {})
@@ -87,4 +113,4 @@ async def conversation_events(
         if update.lines:
             after = int(update.lines[-1]["id"])
             yield _event("lines", update.lines, after)
-        await notifier.wait(POLL)
+        await _pause(notifier, stop)
