@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from bot.web.languages import preferred
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 LOCALE = HERE / "locale"
@@ -47,23 +49,12 @@ def load_translations(lang: str) -> gettext.NullTranslations:
 
 def choose(accept_language: str | None) -> str:
     """ru or en, whichever the browser prefers (by q, then order); else the default."""
-    best: tuple[float, int, str] | None = None
-    for position, part in enumerate((accept_language or "").split(",")[:32]):
-        tag, *params = part.split(";")
-        primary = tag.strip().split("-", 1)[0].lower()
-        if primary not in LANGUAGES:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0 and (best is None or quality > best[0]):
-            best = (quality, position, primary)
-    return best[2] if best else DEFAULT
+
+    def pick(tag: str) -> str | None:
+        primary = tag.split("-", 1)[0].lower()
+        return primary if primary in LANGUAGES else None
+
+    return preferred(accept_language, pick) or DEFAULT
 
 
 class Catalogs:

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import LANGUAGES
 from bot.engine.texts import Texts
+from bot.web.languages import preferred
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LANGUAGE = "ru"
@@ -44,25 +45,7 @@ def language_tag(tag: str | None) -> str | None:
 
 def accepted_language(header: str | None) -> str | None:
     """The language of ours the browser prefers most (highest q, then first listed), if any."""
-    best: tuple[float, int, str] | None = None
-    for position, part in enumerate((header or "").split(",")[:32]):
-        tag, *params = part.split(";")
-        lang = language_tag(tag)
-        if lang is None:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality <= 0:
-            continue
-        if best is None or (-quality, position) < (-best[0], best[1]):
-            best = (quality, position, lang)
-    return best[2] if best else None
+    return preferred(header, language_tag)
 
 
 def page_language(query: str | None, accept_language: str | None) -> str:
