@@ -119,6 +119,18 @@ def csrf_given(request: Request, form: dict[str, str]) -> str:
     return form.get("csrf") or request.headers.get("x-csrf-token", "")
 
 
+async def posted_form(request: Request, csrf: str) -> dict[str, str] | Response:
+    """A logged-in operator's form post, or the refusal to send instead: too large or
+    malformed (4xx), or without the session's CSRF token (403)."""
+    try:
+        form = await read_form(request)
+    except FormError as error:
+        return Response("Bad request", error.status, media_type="text/plain")
+    if not same(csrf_given(request, form), csrf):
+        return Response("Missing or wrong CSRF token", 403, media_type="text/plain")
+    return form
+
+
 def login_csrf(key: bytes, nonce: str) -> str:
     """The login form's token, bound to the pre-session cookie's random value."""
     return hmac.new(key, f"login:{nonce}".encode(), hashlib.sha256).hexdigest()

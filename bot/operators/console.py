@@ -31,13 +31,10 @@ from starlette.routing import Route
 from bot.operators import accounts, views
 from bot.operators.auth import (
     SESSION_COOKIE,
-    FormError,
     Gate,
     SecurityHeaders,
-    csrf_given,
     guarded,
-    read_form,
-    same,
+    posted_form,
 )
 from bot.operators.desk import DeskError
 from bot.operators.i18n import Catalogs, choose
@@ -216,12 +213,9 @@ class Console:
     # --- actions ------------------------------------------------------------------------------
     async def act(self, request: Request) -> Response:
         login = await self.login(request, page=False)
-        try:
-            form = await read_form(request)
-        except FormError as error:
-            return PlainTextResponse("Bad request", error.status)
-        if not same(csrf_given(request, form), login.csrf):
-            return PlainTextResponse("Missing or wrong CSRF token", 403)
+        form = await posted_form(request, login.csrf)
+        if isinstance(form, Response):
+            return form
         action, handover_id = request.path_params["action"], request.path_params["id"]
         if action not in ACTIONS:
             return PlainTextResponse("Not found", 404)

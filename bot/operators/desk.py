@@ -76,7 +76,8 @@ class Desk:
 
     # --- actions ------------------------------------------------------------------------------
     async def take(self, operator: Operator, handover_id: int) -> None:
-        """Raises DeskError('taken') when another operator was first."""
+        """Raises DeskError('not_available') when another operator was first, or it is not
+        waiting any more, or not in the operator's languages."""
         channel = None
         async with self.sessions() as session, session.begin():
             now = self.clock()

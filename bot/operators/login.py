@@ -22,10 +22,10 @@ from bot.operators.auth import (
     FormError,
     clear_cookie,
     client_ip,
-    csrf_given,
     is_secure,
     login_csrf,
     new_nonce,
+    posted_form,
     read_form,
     same,
     set_cookie,
@@ -136,12 +136,9 @@ class Logins:
 
     async def log_out(self, request: Request) -> Response:
         login = await self.console.login(request, page=True, forced_ok=True)
-        try:
-            form = await read_form(request)
-        except FormError as error:
-            return Response("Bad request", error.status)
-        if not same(csrf_given(request, form), login.csrf):
-            return Response("Missing or wrong CSRF token", 403)
+        form = await posted_form(request, login.csrf)
+        if isinstance(form, Response):
+            return form
         async with self.console.sessions() as session, session.begin():
             await accounts.end_login(session, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse(LOGIN_PATH, 303)
@@ -168,12 +165,9 @@ class Logins:
 
     async def change_password(self, request: Request) -> Response:
         login = await self.console.login(request, page=False, forced_ok=True)
-        try:
-            form = await read_form(request)
-        except FormError as error:
-            return Response("Bad request", error.status)
-        if not same(csrf_given(request, form), login.csrf):
-            return Response("Missing or wrong CSRF token", 403)
+        form = await posted_form(request, login.csrf)
+        if isinstance(form, Response):
+            return form
         current, new = form.get("current", ""), form.get("new", "")
         problem = None
         if len(new) < accounts.MIN_PASSWORD:

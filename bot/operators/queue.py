@@ -52,16 +52,15 @@ async def request(
     reason: str,
     context: dict[str, Any],
     now: dt.datetime,
-) -> tuple[Handover, bool]:
-    """Queue a request for a human, or update the open one (a request made urgent stays so).
-    Returns the handover and whether it is new."""
+) -> Handover:
+    """Queue a request for a human, or update the open one (a request made urgent stays so)."""
     row = await open_for(session, conversation_id)
     if row is not None:
         if urgent and not row.urgent:
             row.urgent = True
             add_event(session, row, "urgent", now)
         row.context, row.lang, row.updated_at = context, lang, now
-        return row, False
+        return row
     row = Handover(
         conversation_id=conversation_id,
         channel=channel,
@@ -77,7 +76,7 @@ async def request(
     session.add(row)
     await session.flush()
     add_event(session, row, f"requested:{reason}", now)
-    return row, True
+    return row
 
 
 async def position(session: AsyncSession, row: Handover) -> int:

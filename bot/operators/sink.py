@@ -18,7 +18,7 @@ from bot.engine.engine import Engine
 from bot.engine.messages import Event, OperatorRequested, Outgoing, ToOperator
 from bot.operators import queue
 from bot.operators.hours import Hours
-from bot.operators.tables import EVENT, QUEUED, USER, Handover
+from bot.operators.tables import QUEUED, USER, Handover
 from bot.storage.sealed import Sealer
 
 NOT_TEXT = "not_text"
@@ -39,7 +39,7 @@ class HandoverSink:
         if requests or (words and row is None):
             reason = requests[-1].reason if requests else "asked"
             urgent = state.urgent or any(e.urgent for e in requests)
-            row, _new = await queue.request(
+            row = await queue.request(
                 session,
                 conversation_id=ctx.conversation_id,
                 channel=ctx.channel,
@@ -82,6 +82,3 @@ class HandoverSink:
 
     async def forget(self, session: AsyncSession, conversation_id: str) -> None:
         await queue.forget(session, conversation_id)
-
-
-__all__ = ["EVENT", "NOT_TEXT", "HandoverSink"]
