@@ -3,6 +3,11 @@ configured channel, the channels themselves, periodic purging and content reload
 
 `Runtime.start` brings them up in that order; `stop` stops taking updates, lets the worker finish
 what was accepted and the senders send what is due (bounded by `drain_seconds`), then closes.
+
+Several processes may share one PostgreSQL database: each takes webhooks and works the inbox
+(one conversation at a time, see `worker.py`); jobs that count per bot (sending to Telegram and
+to Twilio, long polling) run in one elected process (`election.py`); each process sends to the
+web pages it holds; wake-ups cross processes through `signals.py`.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.channels.web.channel import open_web
 from bot.channels.web.hub import Hub
+from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
+from bot.delivery.signals import Signals
 from bot.delivery.turns import Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
@@ -39,9 +46,15 @@ from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.stats.purge import purge_periodically
+from bot.storage.database import asyncpg_dsn
 from bot.storage.sealed import Sealer
 
 log = logging.getLogger(__name__)
+
+INBOX = "inbox"
+OUTBOX = "outbox:"
+DESK = "desk"
+"""Wake-up topics (see `bot/delivery/signals.py`)."""
 
 
 @dataclass
@@ -56,6 +69,8 @@ class Runtime:
     web_hub: Hub = field(default_factory=Hub)
     desk: Desk | None = None
     notifier: Notifier = field(default_factory=Notifier)
+    signals: Signals = field(default_factory=Signals)
+    elections: dict[str, Election] = field(default_factory=dict)
     drain_seconds: float = 10.0
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _stop_watching: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,7 +87,16 @@ class Runtime:
         handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
         app = await open_app(settings, sinks=[stats, handovers])
         service = app.service
-        notifier = Notifier()
+        dsn = asyncpg_dsn(settings.database_url)
+        signals = Signals(dsn)
+        elections: dict[str, Election] = {}
+
+        def elected(job: str) -> asyncio.Event:
+            elections[job] = Election(dsn, job)
+            return elections[job].leading
+
+        notifier = Notifier(relay=lambda: signals.publish(DESK, local=False))
+        signals.on(DESK, notifier.wake)
         senders: dict[str, OutboxSender] = {}
         acknowledgers = {}
         telegram_bot = None
@@ -81,7 +105,11 @@ class Runtime:
             transport = TelegramTransport(telegram_bot)
             pacer = Pacer(settings.telegram.rate_global, settings.telegram.rate_per_chat)
             senders[transport.channel] = OutboxSender(
-                transport, service.sessions, Sealer(secret), pacer
+                transport,
+                service.sessions,
+                Sealer(secret),
+                pacer,
+                leading=elected("telegram-sender"),
             )
             acknowledgers[transport.channel] = transport.acknowledge
 
@@ -92,17 +120,22 @@ class Runtime:
             client = make_client(twilio.account_sid, twilio.auth_token, twilio.api_url)
             sms = SmsTransport(client, twilio, settings.public_url)
             senders[sms.channel] = OutboxSender(
-                sms, service.sessions, Sealer(secret), Pacer(twilio.rate_per_number, 0)
+                sms,
+                service.sessions,
+                Sealer(secret),
+                Pacer(twilio.rate_per_number, 0),
+                leading=elected("sms-sender"),
             )
             shapers[sms.channel] = SmsShaper(lambda: service.engine, twilio.max_segments)
         elif settings.twilio.enabled:
             log.warning("sms: Twilio is configured but PUBLIC_URL is not: SMS stays off")
         web_hub, web_sender = open_web(service.sessions, secret)
         senders[web_sender.channel] = web_sender
+        for channel, sender in senders.items():
+            signals.on(OUTBOX + channel, sender.wake)
 
         def queued(channel: str) -> None:
-            if channel in senders:
-                senders[channel].wake()
+            signals.publish(OUTBOX + channel)
 
         turns = Turns(
             service,
@@ -113,8 +146,10 @@ class Runtime:
             shapers=shapers,
         )
         worker = InboxWorker(service.sessions, turns.handle)
-        intake = Intake(service.sessions, secret, on_accept=worker.wake)
+        signals.on(INBOX, worker.wake)
+        intake = Intake(service.sessions, secret, on_accept=lambda: signals.publish(INBOX))
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
+        runtime.signals, runtime.elections = signals, elections
         runtime.web_hub = web_hub
         runtime.desk = Desk(
             service.sessions,
@@ -134,7 +169,11 @@ class Runtime:
                 lambda: service.engine.texts,
                 public_url=settings.public_url,
                 webhook_secret=settings.resolved_webhook_secret(),
+                polling=elected("telegram-poll") if not settings.public_url else None,
             )
+        runtime._spawn("signals", signals.run())
+        for job, election in elections.items():
+            runtime._spawn(f"election:{job}", election.run())
         runtime._spawn("inbox", worker.run())
         for channel, sender in senders.items():
             runtime._spawn(f"outbox:{channel}", sender.run())

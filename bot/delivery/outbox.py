@@ -4,7 +4,7 @@ delivered them; sent messages are deleted, so no text stays after delivery."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.tables import PENDING, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
+
+CHUNK = 1000
+"""Conversations per query when looking at a given set (bound parameters have a limit)."""
 
 
 def body_of(message: Outgoing) -> dict[str, Any]:
@@ -55,14 +58,35 @@ def enqueue(
         )
 
 
-async def heads(session: AsyncSession, channel: str, limit: int) -> list[OutboxItem]:
+async def heads(
+    session: AsyncSession,
+    channel: str,
+    limit: int,
+    conversations: Collection[str] | None = None,
+) -> list[OutboxItem]:
     """The oldest pending message of each conversation (messages of one conversation go in
-    order), oldest first; whether each is due yet is the caller's to check."""
-    first = (
-        select(func.min(OutboxItem.id))
-        .where(OutboxItem.channel == channel, OutboxItem.status == PENDING)
-        .group_by(OutboxItem.conversation_id)
+    order), oldest first; whether each is due yet is the caller's to check. `conversations`
+    limits the look to those (a web sender: the visitors with a page open on this process)."""
+    if conversations is None:
+        return await _heads(session, channel, limit, None)
+    wanted = sorted(conversations)
+    found: list[OutboxItem] = []
+    for start in range(0, len(wanted), CHUNK):
+        found += await _heads(session, channel, limit, wanted[start : start + CHUNK])
+    return sorted(found, key=lambda item: item.id)[:limit]
+
+
+async def _heads(
+    session: AsyncSession, channel: str, limit: int, conversations: Sequence[str] | None
+) -> list[OutboxItem]:
+    first = select(func.min(OutboxItem.id)).where(
+        OutboxItem.channel == channel, OutboxItem.status == PENDING
     )
+    if conversations is not None:
+        if not conversations:
+            return []
+        first = first.where(OutboxItem.conversation_id.in_(conversations))
+    first = first.group_by(OutboxItem.conversation_id)
     rows = await session.scalars(
         select(OutboxItem).where(OutboxItem.id.in_(first)).order_by(OutboxItem.id).limit(limit)
     )

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -88,6 +88,8 @@ class OutboxSender:
         pacer: Pacer,
         *,
         max_in_flight: int = 32,
+        leading: asyncio.Event | None = None,
+        only: Callable[[], Collection[str]] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.transport = transport
@@ -96,6 +98,10 @@ class OutboxSender:
         self.sealer = sealer
         self.pacer = pacer
         self.clock = clock
+        self.leading = leading
+        """Set while this process is the one sending on this channel (None: always)."""
+        self.only = only
+        """The conversations this process can deliver to (None: all of them)."""
         self._slots = asyncio.Semaphore(max_in_flight)
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -111,6 +117,11 @@ class OutboxSender:
         failures = 0
         while True:
             self._wake.clear()
+            if self.leading is not None and not self.leading.is_set():
+                if self._closing and not self._in_flight:
+                    return  # another process sends; what is queued waits for it
+                await wait_event(self.leading, 0.5)
+                continue
             # a conversation busy before the query may have finished during it: the query could
             # still have seen the message just delivered, so skip those until the next round
             busy = set(self._in_flight)
@@ -155,7 +166,9 @@ class OutboxSender:
 
     async def _heads(self) -> list[OutboxItem]:
         async with self.sessions() as session:
-            return await outbox.heads(session, self.channel, BATCH)
+            return await outbox.heads(
+                session, self.channel, BATCH, None if self.only is None else self.only()
+            )
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:

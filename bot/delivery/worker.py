@@ -1,7 +1,11 @@
 """Processing the inbox: updates of one conversation strictly in order, different conversations
-concurrently. Each update is handled by `handle(item_id)` in its own transaction; a failure
-leaves it pending (retried with backoff), and one that keeps failing is set aside after
-MAX_ATTEMPTS so it cannot block its conversation for ever."""
+concurrently, also when several processes share a PostgreSQL database: `handle(item_id)` locks
+the conversation's oldest pending update and answers False when another process holds it, and
+since only the oldest is ever taken, one conversation's updates never overtake each other.
+
+Each update is handled in its own transaction; a failure leaves it pending (retried with
+backoff), and one that keeps failing is set aside after MAX_ATTEMPTS so it cannot block its
+conversation for ever."""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from bot.delivery.tables import InboxItem
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+BUSY_REST = 0.2
+"""Seconds a conversation another process is working on is left to it before looking again."""
 POLL = 1.0
 """Seconds between looks at the inbox when nothing wakes the worker (retries, other processes)."""
 
@@ -30,7 +36,7 @@ class InboxWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[Any],
-        handle: Callable[[int], Awaitable[None]],
+        handle: Callable[[int], Awaitable[bool]],
         *,
         concurrency: int = 16,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -93,11 +99,14 @@ class InboxWorker:
                 self._resting.pop(cid, None)
                 return
             try:
-                await self.handle(item_id)
-                self.processed += 1
+                done = await self.handle(item_id)
             except Exception:
                 await self._failed(cid, item_id)
                 return
+            if not done:  # another process holds it; it drains the rest too
+                self._resting[cid] = asyncio.get_running_loop().time() + BUSY_REST
+                return
+            self.processed += 1
 
     async def _failed(self, cid: str, item_id: int) -> None:
         """Count the failure; rest the conversation a while; set the update aside if hopeless."""

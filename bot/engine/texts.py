@@ -39,6 +39,7 @@ SYSTEM_KEYS: tuple[str, ...] = (
     "common.not_understood",
     "common.suggest",
     "common.unsupported",
+    "common.too_fast",
     "common.help",
     "common.forgotten",
 )

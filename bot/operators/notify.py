@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class Notifier:
-    def __init__(self) -> None:
+    def __init__(self, relay: Callable[[], None] = lambda: None) -> None:
+        """`relay`: passes a touch on to the other processes (their `wake`)."""
+        self.relay = relay
         self._waiters: set[asyncio.Event] = set()
 
     def touch(self) -> None:
+        """Something changed here: wake this process's views and the other processes'."""
+        self.wake()
+        self.relay()
+
+    def wake(self) -> None:
+        """Wake this process's views only."""
         for waiter in self._waiters:
             waiter.set()
 

@@ -33,6 +33,15 @@ def open_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+def asyncpg_dsn(url: str) -> str | None:
+    """The plain asyncpg DSN of a PostgreSQL URL (for the connections that sit outside the pool:
+    LISTEN and advisory locks); None for any other database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 
 from telegram import Bot, BotCommand
-from telegram.error import NetworkError, TelegramError
+from telegram.error import TelegramError
 
 from bot import LANGUAGES
 from bot.aio import wait_event
@@ -38,13 +38,16 @@ class TelegramChannel:
         public_url: str,
         webhook_secret: str,
         poll_timeout: int = 25,
+        polling: asyncio.Event | None = None,
     ) -> None:
+        """`polling`: set while this process is the one to long-poll (None: always)."""
         self.bot = bot
         self.intake = intake
         self.texts = texts
         self.public_url = public_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        self.polling = polling
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -96,6 +99,10 @@ class TelegramChannel:
         offset: int | None = None
         delay = 1.0
         while not self._stopping.is_set():
+            if self.polling is not None and not self.polling.is_set():
+                await wait_event(self.polling, 1.0)  # another process polls
+                offset = None  # it moved the offset on meanwhile
+                continue
             try:
                 updates = await self.bot.get_updates(
                     offset=offset,
@@ -103,7 +110,7 @@ class TelegramChannel:
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
                 delay = 1.0
-            except NetworkError as error:
+            except TelegramError as error:  # network, 5xx, 409 while another poller hangs up
                 log.warning("telegram: polling failed (%s); retrying in %.0fs", error, delay)
                 await self._sleep(delay)
                 delay = min(60.0, delay * 2)

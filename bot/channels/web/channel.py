@@ -57,10 +57,17 @@ class BringForward:
 
 
 def open_web(sessions: async_sessionmaker[Any], secret: bytes) -> tuple[Hub, OutboxSender]:
-    """The hub the routes stream from, and the outbox sender the runtime runs."""
-    hub = Hub()
+    """The hub the routes stream from, and the outbox sender the runtime runs. The sender looks
+    only at the visitors with a page open on this process: with several processes behind one
+    address, each delivers to the pages it holds, and a reply for a visitor with no page open
+    anywhere waits, untried, until one opens (which brings it due at once)."""
+    hub = Hub(key=lambda address: pseudonym(secret, CHANNEL, address))
     sender = OutboxSender(
-        WebTransport(hub), sessions, Sealer(secret), Pacer(RATE, RATE_PER_VISITOR)
+        WebTransport(hub),
+        sessions,
+        Sealer(secret),
+        Pacer(RATE, RATE_PER_VISITOR),
+        only=hub.conversations,
     )
     hub.on_open = BringForward(sessions, secret, sender.wake)
     return hub, sender

@@ -118,6 +118,7 @@ class Hub:
         recheck: float = RECHECK,
         on_open: OnOpen | None = None,
         replay: Replay | None = None,
+        key: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.per_visitor = per_visitor
@@ -126,8 +127,11 @@ class Hub:
         self.on_open = on_open
         """Run beside a stream that opened: the channel brings the visitor's waiting replies due."""
         self.replay = replay or Replay()
+        self.key = key
+        """A visitor address's conversation id, for `conversations`."""
         self.clock = clock
         self._streams: dict[str, set[Stream]] = {}
+        self._keys: dict[str, str] = {}
         self._last_seen: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -138,6 +142,11 @@ class Hub:
 
     def count(self, address: str) -> int:
         return len(self._streams.get(address, ()))
+
+    def conversations(self) -> list[str]:
+        """The conversations of the visitors with a page open here: the only ones this process
+        can deliver to (with several processes, each sends to its own pages)."""
+        return list(self._keys.values())
 
     def full(self, address: str) -> bool:
         """Whether the visitor already holds as many streams as allowed."""
@@ -162,6 +171,8 @@ class Hub:
             yield stream
             return
         self._streams.setdefault(address, set()).add(stream)
+        if self.key is not None and address not in self._keys:
+            self._keys[address] = self.key(address)
         loop = asyncio.get_running_loop()
         for event_id, piece in self.replay.since(address, last_event_id):
             stream.offer(Delivery(piece, loop.create_future(), event_id))
@@ -192,6 +203,7 @@ class Hub:
             streams.discard(stream)
             if not streams:
                 del self._streams[stream.address]
+                self._keys.pop(stream.address, None)
         now = self.clock()
         self._last_seen[stream.address] = now
         if len(self._last_seen) > REMEMBERED:
