@@ -1,11 +1,16 @@
-"""The real app on a loopback port (uvicorn, in the test's event loop): for channel tests."""
+"""The real app on a loopback port (uvicorn, in the test's event loop): for channel tests; and
+the real server as a process (`python -m bot serve`), for tests that kill or multiply it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -16,6 +21,8 @@ from bot.delivery.outbox import count_pending
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -70,3 +77,34 @@ async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIt
         finally:
             server.should_exit = True
             await task
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-reload-content"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def wait_healthy(
+    client: httpx.AsyncClient, process: subprocess.Popen[bytes], timeout: float = 30
+) -> None:
+    for _ in range(int(timeout / 0.05)):
+        assert process.poll() is None, "the server exited"
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server did not become healthy")

@@ -21,6 +21,10 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHECK = 1.0
+SETTLE = 1.2
+"""Seconds a process that took over waits before acting: the platforms count per second (30 a
+second per bot, one a second per chat), and the last second of the previous holder's sends
+must have passed first, or the new holder's first burst would push over the limit."""
 
 
 def lock_key(name: str) -> int:
@@ -29,10 +33,13 @@ def lock_key(name: str) -> int:
 
 
 class Election:
-    def __init__(self, dsn: str | None, name: str, *, check: float = CHECK) -> None:
+    def __init__(
+        self, dsn: str | None, name: str, *, check: float = CHECK, settle: float = SETTLE
+    ) -> None:
         self.dsn = dsn
         self.name = name
         self.check = check
+        self.settle = settle
         self.leading = asyncio.Event()
         """Set while this process is the one to do the job."""
         if dsn is None:
@@ -44,13 +51,18 @@ class Election:
             return
         key = lock_key(self.name)
         failures = 0
+        contested = False  # someone else held it, or we did and lost it: they may have just acted
         while True:
             connection: asyncpg.Connection | None = None
             try:
                 connection = await asyncpg.connect(self.dsn, timeout=5)
                 failures = 0
                 while not await self._ask(connection, "SELECT pg_try_advisory_lock($1)", key):
+                    contested = True
                     await asyncio.sleep(self.check)
+                if contested:
+                    await asyncio.sleep(self.settle)
+                contested = True
                 self.leading.set()
                 log.info("%s: this process leads", self.name)
                 while True:

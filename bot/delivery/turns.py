@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import LANGUAGES
 from bot.conversation import ConversationService, Step
 from bot.delivery import inbox, outbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
@@ -76,7 +77,7 @@ class Turns:
             elif cid is not None and kind in (MESSAGE, START):
                 step = self._step(kind, body)
                 if kind == MESSAGE:
-                    step = await self._throttled(session, item, step)
+                    step = await self._throttled(session, item, step, body.get("lang_hint"))
                 if item.channel in self.shapers:
                     step = self.shapers[item.channel](step, body)
                 result = await self.service.run(
@@ -114,7 +115,9 @@ class Turns:
                 log.info("could not acknowledge a %s update", ack[0])
         return True
 
-    async def _throttled(self, session: AsyncSession, item: InboxItem, step: Step) -> Step:
+    async def _throttled(
+        self, session: AsyncSession, item: InboxItem, step: Step, hint: str | None
+    ) -> Step:
         """A conversation sending more than FLOOD_LIMIT messages within FLOOD_WINDOW is not
         answered message by message: the first one over the limit gets one notice, the rest
         none, until it slows down. Counted from the inbox, so it holds across processes, and it
@@ -138,7 +141,8 @@ class Turns:
         def slow_down(state: State) -> Result:
             if state.live:
                 return step(state)
-            lang = state.lang or "ru"  # the engine's own fallback before a language is chosen
+            # before a language is chosen: the app's language, else the engine's own fallback
+            lang = state.lang or (hint if hint in LANGUAGES else "ru")
             notice = [Outgoing(engine.texts.render(lang, TOO_FAST))] if over == 1 else []
             return Result(state, notice, [])
 

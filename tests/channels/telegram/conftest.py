@@ -13,6 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.channels.telegram.render import render
+from bot.channels.telegram.updates import read
+from bot.delivery.inbound import START
+from bot.engine.engine import Engine
+from bot.engine.messages import Incoming
+from bot.engine.state import State
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
@@ -79,3 +85,17 @@ async def served(
     settings = telegram_settings(tmp_path, database_url, fake_telegram)
     async with serve(settings, fake_telegram) as running:
         yield running
+
+
+def expected_texts(engine: Engine, wave: list[dict[str, Any]]) -> list[str]:
+    """What the fake must receive for one chat's updates, worked out by the same engine."""
+    state, texts = State(), []
+    for update in wave:
+        inbound = read(update)
+        if inbound.kind == START:
+            result = engine.start(state, lang=inbound.lang, lang_hint=inbound.lang_hint)
+        else:
+            result = engine.handle(state, Incoming(inbound.text, inbound.choice, inbound.lang_hint))
+        state = result.state
+        texts += [piece.html for message in result.messages for piece in render(message)]
+    return texts

@@ -7,9 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from tests.channels.telegram.conftest import (
 from tests.conftest import ROOT, make_settings
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
+from tests.serving import free_port, start_server, wait_healthy
 
 
 async def test_healthz_reports_the_database(served: Served) -> None:
@@ -61,35 +59,6 @@ async def test_without_public_url_the_bot_long_polls(
     assert not fake_telegram.calls_to("setWebhook")
     await asyncio.sleep(0.2)
     assert len(fake_telegram.sent(42)) == 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-reload-content"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def wait_healthy(client: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        assert process.poll() is None, "the server exited"
-        try:
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("the server did not become healthy")
 
 
 @pytest.mark.slow
