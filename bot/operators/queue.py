@@ -199,14 +199,17 @@ async def lines(session: AsyncSession, handover_id: int, after: int = 0) -> list
 async def unanswered(
     session: AsyncSession, now: dt.datetime, timeout: dt.timedelta
 ) -> list[Handover]:
-    """Taken requests whose user has waited longer than `timeout` for the operator's answer."""
+    """Taken requests whose user has waited longer than `timeout` for the operator's answer,
+    locked for the caller's transaction; rows another process is returning are skipped."""
     rows = await session.scalars(
-        select(Handover).where(
+        select(Handover)
+        .where(
             Handover.status == TAKEN,
             Handover.waiting_since.is_not(None),
             Handover.waiting_since < now - timeout,
             Handover.taken_at < now - timeout,
         )
+        .with_for_update(skip_locked=True)
     )
     return list(rows)
 

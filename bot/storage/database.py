@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -49,9 +49,18 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+MIGRATION_LOCK = 0x6D6967726174
+"""The advisory lock that lets one of several processes starting together migrate PostgreSQL
+while the others wait, then find the schema up to date."""
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Apply every pending migration (run on every start; a no-op when up to date)."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

@@ -8,11 +8,12 @@ import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.delivery.election import Election
 from bot.delivery.signals import Signals
-from bot.storage.database import asyncpg_dsn
+from bot.storage.database import asyncpg_dsn, migrate, open_engine
 from tests.conftest import _postgres_available
 
 
@@ -104,3 +105,25 @@ async def test_one_process_leads_and_another_takes_over_when_it_goes(dsn: str) -
             await asyncio.wait_for(second.leading.wait(), 5)
             waited = loop.time() - gone
     assert waited >= 0.3  # it let the last holder's second pass before acting
+
+
+@pytest.mark.postgres
+async def test_processes_starting_together_migrate_once(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+    url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engines = [open_engine(url) for _ in range(3)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(migrate(engine) for engine in engines)), 60)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    connection = await asyncpg.connect(dsn)
+    try:
+        versions = await connection.fetch("SELECT version_num FROM alembic_version")
+    finally:
+        await connection.close()
+    assert len(versions) == 1
