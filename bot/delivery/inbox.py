@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,16 @@ KEEP_DONE = dt.timedelta(days=2)
 """How long a processed update's id is remembered: platforms redeliver for at most a day."""
 
 
+MAX_BATCH = 200
+"""Updates stored by one statement at most."""
+
+
 class Intake:
+    """Updates that arrive together are stored together (group commit): one transaction and
+    one INSERT for all of them, and each caller is answered when that transaction committed.
+    Under a burst this turns hundreds of small transactions into a few, and the answer to each
+    platform still means "stored"."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[Any],
@@ -35,38 +45,76 @@ class Intake:
         self.sealer = Sealer(secret)
         self.on_accept = on_accept
         self.clock = clock
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def accept(self, inbound: Inbound) -> bool:
         """Store the update durably; False when it was already there. Database errors propagate
         (the caller answers 503 so the platform retries)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((self._row(inbound), future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    def _row(self, inbound: Inbound) -> dict[str, Any]:
         now = self.clock()
-        ignore = inbound.kind == IGNORE or inbound.user_id is None
-        values: dict[str, Any] = {
+        row: dict[str, Any] = {
             "channel": inbound.channel,
             "external_id": inbound.external_id[:64],
-            "received_at": now,
+            "conversation_id": None,
+            "address": None,
+            "body": None,
             "attempts": 0,
+            "received_at": now,
+            "done_at": None,
         }
-        if ignore:
-            values["done_at"] = now
+        if inbound.kind == IGNORE or inbound.user_id is None:
+            row["done_at"] = now  # recorded only so a redelivery is recognised
         else:
-            assert inbound.user_id is not None
-            values["conversation_id"] = pseudonym(self.secret, inbound.channel, inbound.user_id)
-            values["address"] = self.sealer.seal(inbound.address) if inbound.address else None
-            values["body"] = inbound.body()
+            row["conversation_id"] = pseudonym(self.secret, inbound.channel, inbound.user_id)
+            row["address"] = self.sealer.seal(inbound.address) if inbound.address else None
+            row["body"] = inbound.body()
+        return row
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                await asyncio.sleep(0)  # let the requests already in flight join this batch
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                try:
+                    added = await self._store([row for row, _ in batch])
+                except Exception as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                woken = False
+                for (row, future), new in zip(batch, added, strict=True):
+                    woken = woken or (new and row["done_at"] is None)
+                    if not future.done():  # its request may have gone meanwhile
+                        future.set_result(new)
+                if woken:
+                    self.on_accept()
+        finally:
+            self._flusher = None
+
+    async def _store(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert what is new; per row, whether it was (the first of repeats within a batch)."""
+        keys = [(row["channel"], row["external_id"]) for row in rows]
+        first = {key: n for n, key in reversed(list(enumerate(keys)))}
+        unique = [rows[n] for n in sorted(first.values())]
         async with self.sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             statement = (
                 insert(InboxItem)
-                .values(**values)
+                .values(unique)
                 .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+                .returning(InboxItem.channel, InboxItem.external_id)
             )
-            result = await session.execute(statement)
-            added = bool(getattr(result, "rowcount", 0))
-        if added and not ignore:
-            self.on_accept()
-        return added
+            stored = {(channel, external) for channel, external in await session.execute(statement)}
+        return [key in stored and first[key] == n for n, key in enumerate(keys)]
 
 
 async def pending_conversations(session: AsyncSession, limit: int) -> list[str]:
@@ -84,14 +132,15 @@ async def pending_conversations(session: AsyncSession, limit: int) -> list[str]:
     return list(seen)[:limit]
 
 
-async def next_pending(session: AsyncSession, conversation_id: str) -> int | None:
-    row = await session.execute(
+async def next_pending(session: AsyncSession, conversation_id: str, limit: int = 1) -> list[int]:
+    """The conversation's oldest unprocessed updates, in order."""
+    rows = await session.scalars(
         select(InboxItem.id)
         .where(InboxItem.conversation_id == conversation_id, InboxItem.done_at.is_(None))
         .order_by(InboxItem.id)
-        .limit(1)
+        .limit(limit)
     )
-    return row.scalar_one_or_none()
+    return list(rows)
 
 
 def mark_done(item: InboxItem, now: dt.datetime) -> None:

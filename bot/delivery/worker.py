@@ -28,8 +28,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BUSY_REST = 0.2
 """Seconds a conversation another process is working on is left to it before looking again."""
+AT_ONCE = 10
+"""A conversation's pending updates read by one query (each is still locked and checked)."""
 POLL = 1.0
 """Seconds between looks at the inbox when nothing wakes the worker (retries, other processes)."""
+REMEMBERED = 1000
+"""Past this many resting conversations, those whose rest is over are forgotten."""
 
 
 class InboxWorker:
@@ -74,6 +78,8 @@ class InboxWorker:
                 await asyncio.sleep(min(10.0, 0.5 * failures))
                 continue
             now = loop.time()
+            if len(self._resting) > REMEMBERED:  # rests of conversations nobody sent again
+                self._resting = {c: t for c, t in self._resting.items() if t > now}
             ready = [c for c in waiting if self._resting.get(c, 0.0) <= now]
             if self._closing and not self._active and not ready:
                 return
@@ -94,19 +100,20 @@ class InboxWorker:
         """Process this conversation's pending updates, oldest first, until none is left."""
         while True:
             async with self.sessions() as session:
-                item_id = await inbox.next_pending(session, cid)
-            if item_id is None:
+                pending = await inbox.next_pending(session, cid, AT_ONCE)
+            if not pending:
                 self._resting.pop(cid, None)
                 return
-            try:
-                done = await self.handle(item_id)
-            except Exception:
-                await self._failed(cid, item_id)
-                return
-            if not done:  # another process holds it; it drains the rest too
-                self._resting[cid] = asyncio.get_running_loop().time() + BUSY_REST
-                return
-            self.processed += 1
+            for item_id in pending:
+                try:
+                    done = await self.handle(item_id)
+                except Exception:
+                    await self._failed(cid, item_id)
+                    return
+                if not done:  # another process holds it; it drains the rest too
+                    self._resting[cid] = asyncio.get_running_loop().time() + BUSY_REST
+                    return
+                self.processed += 1
 
     async def _failed(self, cid: str, item_id: int) -> None:
         """Count the failure; rest the conversation a while; set the update aside if hopeless."""

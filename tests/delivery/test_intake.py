@@ -1,0 +1,71 @@
+"""Intake stores updates that arrive together in one transaction, and answers each caller with
+whether its update was new: a repeat within the same batch or of an earlier one is not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.delivery.inbound import IGNORE, Inbound
+from bot.delivery.inbox import Intake
+from bot.delivery.tables import InboxItem
+
+
+def update(n: int, user: str = "u1", kind: str = "message") -> Inbound:
+    return Inbound("telegram", str(n), user_id=user, address=user, kind=kind, text=f"t{n}")
+
+
+async def stored(app: App) -> int:
+    async with app.service.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(InboxItem)) or 0)
+
+
+async def test_updates_arriving_together_are_stored_once_each(app: App) -> None:
+    woken: list[int] = []
+    intake = Intake(app.service.sessions, b"k", on_accept=lambda: woken.append(1))
+    batch = [update(1), update(2), update(1), update(3, kind=IGNORE), update(2)]
+    added = await asyncio.gather(*(intake.accept(u) for u in batch))
+    assert added == [True, True, False, True, False]
+    assert await stored(app) == 3
+    assert woken == [1]  # one wake-up for the batch
+    assert await asyncio.gather(intake.accept(update(2)), intake.accept(update(4))) == [
+        False,
+        True,
+    ]
+    assert await intake.accept(update(3, kind=IGNORE)) is False
+    assert len(woken) == 2  # nothing new to work on: not woken for the repeat alone
+    assert await stored(app) == 4
+
+
+async def test_a_batch_that_cannot_be_stored_fails_every_caller_and_the_next_one_works(
+    app: App,
+) -> None:
+    intake = Intake(app.service.sessions, b"k")
+    real = intake.sessions
+
+    def broken() -> object:
+        raise ConnectionError("database away")
+
+    intake.sessions = broken  # type: ignore[assignment]
+    results = await asyncio.gather(
+        intake.accept(update(1)), intake.accept(update(2)), return_exceptions=True
+    )
+    assert all(isinstance(r, ConnectionError) for r in results)
+    intake.sessions = real
+    assert await intake.accept(update(1)) is True  # redelivered: stored now
+    assert await stored(app) == 1
+
+
+async def test_a_caller_that_went_away_does_not_break_the_batch(app: App) -> None:
+    intake = Intake(app.service.sessions, b"k")
+    gone = asyncio.ensure_future(intake.accept(update(1)))
+    kept = asyncio.ensure_future(intake.accept(update(2)))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await kept is True
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert await stored(app) == 2  # stored all the same: a redelivery will find it
