@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ten lines per SMS
     settings = Settings.from_env()
     channels = ["web chat (/chat)"]
     if settings.telegram.enabled:

@@ -178,10 +178,6 @@ class OutboxSender:
 
     async def _attempt(self, item: OutboxItem) -> None:
         try:
-            async with self.sessions() as session:
-                current = await session.get(OutboxItem, item.id)
-            if current is None or current.status != PENDING or current.part != item.part:
-                return  # already delivered (or being delivered) by someone else
             pieces = self.transport.render(outbox.message_of(item.body))
             if item.part >= len(pieces):
                 outcome: Outcome = Delivered()
@@ -200,8 +196,8 @@ class OutboxSender:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             row = await session.get(OutboxItem, item.id, with_for_update=True)
-            if row is None or row.status != PENDING:
-                return
+            if row is None or row.status != PENDING or row.part != item.part:
+                return  # recorded meanwhile (another process delivered to its own page)
             if isinstance(outcome, Delivered):
                 self.sent += 1
                 if row.part + 1 < pieces:

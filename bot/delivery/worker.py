@@ -42,7 +42,7 @@ class InboxWorker:
         sessions: async_sessionmaker[Any],
         handle: Callable[[int], Awaitable[bool]],
         *,
-        concurrency: int = 16,
+        concurrency: int = 8,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.sessions = sessions
@@ -99,8 +99,13 @@ class InboxWorker:
     async def _drain(self, cid: str) -> None:
         """Process this conversation's pending updates, oldest first, until none is left."""
         while True:
-            async with self.sessions() as session:
-                pending = await inbox.next_pending(session, cid, AT_ONCE)
+            try:
+                async with self.sessions() as session:
+                    pending = await inbox.next_pending(session, cid, AT_ONCE)
+            except Exception:  # the database is away: `run` notices and waits for it
+                log.warning("inbox: could not read pending updates", exc_info=True)
+                self._resting[cid] = asyncio.get_running_loop().time() + BUSY_REST
+                return
             if not pending:
                 self._resting.pop(cid, None)
                 return

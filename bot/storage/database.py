@@ -37,7 +37,7 @@ def open_engine(url: str) -> AsyncEngine:
     # a database that does not answer must fail a webhook within seconds (503: the platform
     # retries), not hold it for asyncpg's default minute; a pool a burst does not exhaust
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"timeout": 5}
+        url, pool_pre_ping=True, pool_size=10, max_overflow=30, connect_args={"timeout": 5}
     )
 
 
