@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run chat test check lint typecheck format pytest goldens clean
+.PHONY: run chat test check lint typecheck format pytest goldens clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff format bot tests
 	$(PY) -m ruff check --fix bot tests
+
+# The load benchmark (about 7 minutes; see README, "Load benchmark"). Needs PostgreSQL for pg1/pg2.
+bench: $(STAMP)
+	$(PY) -m bench.load
 
 goldens: $(STAMP)
 	$(PY) -m pytest tests/test_transcripts.py --update-goldens

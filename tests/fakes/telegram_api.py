@@ -6,8 +6,9 @@ can all drive it. Answers follow https://core.telegram.org/bots/api: the same en
 descriptions and status codes, so PTB raises the same exceptions it raises in production.
 
 Run standalone for load tests: ``python -m tests.fakes.telegram_api --port 8081 --rate-global 30
---rate-per-chat 1``. ``GET /_fake/stats`` then reports counts and ``POST /_fake/updates`` (one
-update or a list, as JSON) queues updates for getUpdates.
+--rate-per-chat 1``. ``GET /_fake/stats`` then reports counts, ``GET /_fake/sent?since=N`` the
+sendMessage calls with their arrival times, and ``POST /_fake/updates`` (one update or a list, as
+JSON) queues updates for getUpdates.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,6 +187,10 @@ async def read_params(request: Request) -> JSONDict:
     return params
 
 
+def _crc(text: Any) -> int:
+    return zlib.crc32(str(text or "").encode("utf-8"))
+
+
 def _chat(chat_id: int) -> JSONDict:
     if chat_id > 0:
         return {"id": chat_id, "type": "private"}
@@ -287,6 +293,7 @@ class FakeTelegram:
             routes=[
                 Route("/_fake/stats", self._stats_endpoint, methods=["GET"]),
                 Route("/_fake/updates", self._push_endpoint, methods=["POST"]),
+                Route("/_fake/sent", self._sent_endpoint, methods=["GET"]),
                 Route("/bot{token}/{method}", self._api_endpoint, methods=["GET", "POST"]),
             ]
         )
@@ -451,6 +458,23 @@ class FakeTelegram:
         return JSONResponse(
             {"calls": len(self.calls), "sent": len(self.sent()), "throttled": self.throttled}
         )
+
+    async def _sent_endpoint(self, request: Request) -> Response:
+        """The sendMessage calls (any status) among the calls from index ``since`` on, each as
+        ``[at, chat_id, status, crc32 of the text]``, and ``next``, the index to ask from next
+        time: a load benchmark follows every chat's replies without copying all calls."""
+        try:
+            since = max(0, int(request.query_params.get("since", "0")))
+        except ValueError:
+            return error_response(400, "Bad Request: since must be an integer")
+        with self._lock:
+            calls, total = self._calls[since:], len(self._calls)
+        sent = [
+            [call.at, call.params.get("chat_id"), call.status, _crc(call.params.get("text"))]
+            for call in calls
+            if call.method == "sendMessage"
+        ]
+        return JSONResponse({"next": total, "sent": sent})
 
     async def _push_endpoint(self, request: Request) -> Response:
         body = json.loads(await request.body())

@@ -12,7 +12,8 @@ posts to our webhooks (from the captured payloads in ``tests/fixtures/twilio/``)
 :func:`signature` signs them as Twilio does.
 
 Run standalone for load tests: ``python -m tests.fakes.twilio_api --port 8082
---per-number-rate 1``. ``GET /_fake/stats`` then reports counts.
+--per-number-rate 1``. ``GET /_fake/stats`` then reports counts and ``GET /_fake/messages?since=N``
+the message creates with their arrival times.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import math
 import secrets
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -142,6 +144,10 @@ def num_segments(body: str) -> int:
     return 1 if length <= single else math.ceil(length / part)
 
 
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
 def new_sid(prefix: str = "SM") -> str:
     """A fresh Twilio SID: two letters and 32 hex digits."""
     return prefix + secrets.token_hex(16)
@@ -194,6 +200,7 @@ class FakeTwilio:
         self.app = Starlette(
             routes=[
                 Route("/_fake/stats", self._stats_endpoint, methods=["GET"]),
+                Route("/_fake/messages", self._messages_since_endpoint, methods=["GET"]),
                 Route(
                     f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json",
                     self._messages_endpoint,
@@ -332,6 +339,23 @@ class FakeTwilio:
                 "throttled": self.throttled,
             }
         )
+
+    async def _messages_since_endpoint(self, request: Request) -> Response:
+        """The message creates (any status) among the calls from index ``since`` on, each as
+        ``[at, To, status, crc32 of the Body]``, and ``next``, the index to ask from next time
+        (for load benchmarks)."""
+        try:
+            since = max(0, int(request.query_params.get("since", "0")))
+        except ValueError:
+            return error_response(400, 20001, "since must be an integer")
+        with self._lock:
+            calls, total = self._calls[since:], len(self._calls)
+        messages = [
+            [call.at, call.params.get("To", ""), call.status, _crc(call.params.get("Body", ""))]
+            for call in calls
+            if call.path.endswith("/Messages.json")
+        ]
+        return JSONResponse({"next": total, "messages": messages})
 
     def _injected(self, to: str) -> _ApiError | None:
         """The scripted failure for this create, if any (caller holds the lock)."""

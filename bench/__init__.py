@@ -1,0 +1,1 @@
+"""Load benchmarks: `python -m bench.load` (see README, "Load benchmark")."""
