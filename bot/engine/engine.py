@@ -199,7 +199,7 @@ class _Turn:
             return
         ref, _, index = choice.rpartition(":")
         node = self.b.node(ref)
-        if node is not None and index.isdigit() and int(index) < len(node.options):
+        if node is not None and index.isdecimal() and int(index) < len(node.options):
             opt = node.options[int(index)]  # a button from an older message: still honoured
             self.act(Action("goto", opt.next, dict(opt.set), dict(opt.record)))
         else:

@@ -37,7 +37,7 @@ class OptionSet:
 
     def by_number_or_label(self, text: str) -> Action | None:
         typed = text.strip().rstrip(".)")
-        if typed.isdigit():
+        if typed.isdecimal():  # not isdigit(): "¹" is a digit that int() refuses
             for option, action in self.pairs:
                 if option.number == int(typed):
                     return action

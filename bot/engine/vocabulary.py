@@ -98,6 +98,11 @@ class Vocabulary:
                 for variant in _deletions(word_stem, 1):
                     self._stem_deleted.setdefault(variant, []).append(i)
         self._stem_lengths = sorted({len(s) for s in self._stems})
+        self._longest = max((len(w) for w in self.words), default=0)
+        self._longest_fuzzy_stem = max(
+            (len(stem(self.words[i])) for ids in self._stem_deleted.values() for i in ids),
+            default=0,
+        )
 
     def index(self, word: str) -> int:
         """The position of a skeleton word given to the constructor."""
@@ -124,8 +129,10 @@ class Vocabulary:
         return found
 
     def _add_typos(self, token: str, found: dict[int, float]) -> None:
+        # Bounds first: the deletions of a long token are many (a 2,000-letter "word" has two
+        # million two-letter deletions), and none of them can reach a word this much shorter.
         edits = max_edits(len(token))
-        if edits:
+        if edits and len(token) <= self._longest + edits:
             for variant in _deletions(token, edits):
                 for i in self._deleted.get(variant, ()):
                     word = self.words[i]
@@ -135,7 +142,7 @@ class Vocabulary:
                         found[i] = max(found.get(i, 0.0), typo_similarity(distance, word))
         if found or len(token) < MIN_FUZZY_STEM:
             return
-        for length in range(MIN_FUZZY_STEM - 1, len(token) + 1):
+        for length in range(MIN_FUZZY_STEM - 1, min(len(token), self._longest_fuzzy_stem + 1) + 1):
             typed = token[:length]
             for variant in _deletions(typed, 1):
                 for i in self._stem_deleted.get(variant, ()):

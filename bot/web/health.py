@@ -10,6 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
+RECORD_TIMEOUT = 5.0
+"""Seconds a webhook waits for the database to record an update before answering 503 (the
+platform retries): a database behind a dead network link does not fail, it hangs, and without
+a bound every request would hang with it."""
+
 
 async def database_ok(db: AsyncEngine, timeout: float = 3.0) -> bool:
     async def probe() -> None:

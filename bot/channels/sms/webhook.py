@@ -6,6 +6,7 @@ MessageSid is recorded once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +26,7 @@ from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
 from bot.web.bodies import BodyTooLarge, read_body
+from bot.web.health import RECORD_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def inbound_endpoint(
             source=from_sms(body, source_keywords),
         )
         try:
-            await intake().accept(inbound)
+            await asyncio.wait_for(intake().accept(inbound), RECORD_TIMEOUT)
         except Exception:
             log.warning("sms: could not record a message; asking Twilio to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)
@@ -107,7 +109,8 @@ def status_endpoint(
         status = fields.get("MessageStatus", fields.get("SmsStatus", ""))
         if status not in REPORTED:
             return Response(status_code=204)
-        try:
+
+        async def record() -> None:
             async with sessions()() as session, session.begin():
                 day = dt.datetime.now(dt.UTC).date()
                 keys = {"day": day, "channel": CHANNEL, "status": status}
@@ -115,6 +118,9 @@ def status_endpoint(
                 if fields.get("ErrorCode") == UNSUBSCRIBED and fields.get("To"):
                     cid = pseudonym(secret, CHANNEL, fields["To"])
                     await set_blocked(session, cid, True)
+
+        try:
+            await asyncio.wait_for(record(), RECORD_TIMEOUT)
         except Exception:
             log.warning("sms: could not record a delivery report; Twilio will retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)

@@ -23,8 +23,16 @@ class MalformedUpdate(ValueError):
     """The body is not a Bot API update."""
 
 
-PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
-"""What PTB's parsing and our reading raise on a payload of the wrong shape."""
+PARSE_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    OverflowError,
+    IndexError,
+    RecursionError,
+)
+"""What PTB's parsing and our reading raise on a payload of the wrong shape (or absurdly deep)."""
 
 
 def parse(data: Any, bot: Bot | None = None) -> Update:
@@ -66,7 +74,7 @@ def to_inbound(update: Update) -> Inbound:
         chat = query.message.chat if query.message is not None else None
         if chat is not None and chat.type != "private":
             return ignored
-        chat_id = str(chat.id if chat is not None else query.from_user.id)
+        chat_id = _id(chat.id if chat is not None else query.from_user.id)
         return Inbound(
             CHANNEL,
             external_id,
@@ -84,7 +92,7 @@ def to_inbound(update: Update) -> Inbound:
         if status not in ("member", "kicked"):
             return ignored
         kind = UNBLOCKED if status == "member" else BLOCKED
-        chat_id = str(change.chat.id)
+        chat_id = _id(change.chat.id)
         return Inbound(CHANNEL, external_id, user_id=chat_id, kind=kind)
     if update.message is not None:
         return _message(external_id, update.message) or ignored
@@ -96,7 +104,7 @@ def _message(external_id: str, message: Message) -> Inbound | None:
         return None
     if message.new_chat_members or message.left_chat_member:
         return None
-    chat_id = str(message.chat.id)
+    chat_id = _id(message.chat.id)
     hint = language_hint(message.from_user.language_code)
     text = message.text if message.text is not None else message.caption
     if text is not None and _command(text) == "/start":
@@ -118,6 +126,14 @@ def _message(external_id: str, message: Message) -> Inbound | None:
     return Inbound(
         CHANNEL, external_id, user_id=chat_id, address=chat_id, text=text, lang_hint=hint
     )
+
+
+def _id(value: object) -> str:
+    """A chat or user id as text; Telegram's are integers (a float such as 1e400 would become
+    "inf", an address no reply could ever be sent to)."""
+    if type(value) is not int:
+        raise TypeError("a chat id is not an integer")
+    return str(value)
 
 
 def _command(text: str) -> str:

@@ -3,6 +3,7 @@ durably, and only then answer 200; a database that is away answers 503 so Telegr
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -15,6 +16,7 @@ from bot.channels.telegram.channel import SECRET_HEADER
 from bot.channels.telegram.updates import MalformedUpdate, read
 from bot.delivery.inbox import Intake
 from bot.web.bodies import BodyTooLarge, read_body
+from bot.web.health import RECORD_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,12 @@ def make_endpoint(
             inbound = read(json.loads(raw))
         except BodyTooLarge:
             return JSONResponse({"error": "body too large"}, status_code=413)
+        except RecursionError:  # JSON nested absurdly deep
+            return JSONResponse({"error": "malformed update: nested too deep"}, status_code=400)
         except (UnicodeDecodeError, json.JSONDecodeError, MalformedUpdate) as error:
             return JSONResponse({"error": f"malformed update: {error}"}, status_code=400)
         try:
-            await intake().accept(inbound)
+            await asyncio.wait_for(intake().accept(inbound), RECORD_TIMEOUT)
         except Exception:
             log.warning("telegram: could not record an update; asking Telegram to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)
