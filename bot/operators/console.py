@@ -197,7 +197,7 @@ class Console:
             self.desk.sealer,
         )
         start = request.headers.get("last-event-id") or request.query_params.get("after", "0")
-        after = int(start) if start.isdigit() else 0
+        after = int(start) if start.isascii() and start.isdigit() else 0
 
         async def load(after: int) -> Update | None:
             async with self.sessions() as session:

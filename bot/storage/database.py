@@ -35,9 +35,15 @@ def open_engine(url: str) -> AsyncEngine:
 
         return engine
     # a database that does not answer must fail a webhook within seconds (503: the platform
-    # retries), not hold it for asyncpg's default minute; a pool a burst does not exhaust
+    # retries), not hold it for asyncpg's default minute; a statement on a connection that went
+    # silent (a network partition) gives up after a minute instead of never; a pool a burst
+    # does not exhaust
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=30, connect_args={"timeout": 5}
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=30,
+        connect_args={"timeout": 5, "command_timeout": 60},
     )
 
 

@@ -47,7 +47,7 @@ class Replay:
     def number_of(self, event_id: str | None) -> int | None:
         """The number of one of our event ids; None for anything else."""
         epoch, _, number = (event_id or "").partition(".")
-        if epoch != self.epoch or not number.isdigit() or len(number) > 18:
+        if epoch != self.epoch or not (number.isascii() and number.isdigit()) or len(number) > 18:
             return None
         return int(number)
 
