@@ -26,8 +26,8 @@ chat: $(STAMP)
 	$(PY) -m bot chat
 
 test: $(STAMP) $(CHROMIUM)
-	$(PY) -m ruff check bot tests
-	$(PY) -m ruff format --check bot tests
+	$(PY) -m ruff check bot tests bench
+	$(PY) -m ruff format --check bot tests bench
 	$(PY) -m mypy
 	$(PY) -m bot lint
 	$(PY) -m pytest
