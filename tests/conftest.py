@@ -16,6 +16,8 @@ from bot.engine.model import Bundle
 from bot.engine.texts import Texts
 from bot.engine.understanding import NoUnderstanding
 from bot.settings import HotlineSettings, Settings
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -26,6 +28,20 @@ POSTGRES_URL = os.environ.get(
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite golden transcripts")
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """A fake Bot API on loopback, without rate limits."""
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A fake Twilio API on loopback, without a pace."""
+    with FakeTwilio() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ channel, the bot stays silent meanwhile, and after closing the bot answers again
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -70,18 +70,6 @@ async def telegram(
     settings = telegram_settings(tmp_path, database_url, fake_telegram, **ALWAYS_OPEN)
     async with serve(settings, fake_telegram) as served:
         yield served
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -30,12 +30,6 @@ from tests.fakes.telegram_api import FakeTelegram
 PASSWORD = "correct horse battery"
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def console_settings(tmp_path: Path, database_url: str, fake: FakeTelegram, **env: str) -> Settings:

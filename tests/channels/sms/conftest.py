@@ -63,12 +63,6 @@ def sms_settings(tmp_path: Path, database_url: str, fake: FakeTwilio, **env: str
 
 
 @pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def sms_served(
     tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
 ) -> AsyncIterator[SmsServed]:
