@@ -7,7 +7,11 @@ import contextlib
 
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:
-    """Wait until `event` is set or `timeout` seconds pass; whether it was set."""
+    """Wait until `event` is set or `timeout` seconds pass; whether it was set.
+
+    `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` can swallow a cancellation
+    that arrives as the event is set, and a loop built on it then never stops."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            await event.wait()
     return event.is_set()

@@ -13,7 +13,6 @@ web pages it holds; wake-ups cross processes through `signals.py`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Coroutine
@@ -213,9 +212,9 @@ class Runtime:
             await self._finish(f"outbox:{channel}")
         for task in self._tasks.values():
             task.cancel()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        stuck = (await asyncio.wait(self._tasks.values(), timeout=5))[1] if self._tasks else set()
+        for task in stuck:  # never hold the shutdown: the process is ending anyway
+            log.warning("%s did not stop when cancelled", task.get_name())
         if self.telegram is not None:
             await self.telegram.close()
         if self.sms is not None:

@@ -80,4 +80,5 @@ class Election:
             await asyncio.sleep(min(5.0, 0.5 * failures))
 
     async def _ask(self, connection: asyncpg.Connection, query: str, *args: object) -> bool:
-        return bool(await asyncio.wait_for(connection.fetchval(query, *args), timeout=5))
+        async with asyncio.timeout(5):
+            return bool(await connection.fetchval(query, *args))

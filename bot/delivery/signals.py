@@ -98,13 +98,13 @@ class Signals:
     async def _send_loop(self, connection: asyncpg.Connection) -> None:
         while True:
             if not await wait_event(self._pending, KEEPALIVE):
-                await asyncio.wait_for(connection.fetchval("SELECT 1"), KEEPALIVE)
+                async with asyncio.timeout(KEEPALIVE):
+                    await connection.fetchval("SELECT 1")
                 continue
             await asyncio.sleep(self.coalesce)  # gather what is published meanwhile
             self._pending.clear()
             topics, self._outgoing = self._outgoing, set()
             payload = f"{self.origin}|{','.join(sorted(topics))}"
-            await asyncio.wait_for(
-                connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload), KEEPALIVE
-            )
+            async with asyncio.timeout(KEEPALIVE):
+                await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
             self.sent += 1

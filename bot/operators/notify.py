@@ -31,7 +31,8 @@ class Notifier:
         self._waiters.add(waiter)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await waiter.wait()
             return waiter.is_set()
         finally:
             self._waiters.discard(waiter)
