@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
 import signal
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,15 +99,27 @@ class Run:
                     + " | ".join(errors[:3])
                 )
 
-    async def intake(self, config: Config, figures: Figures) -> None:
+    @contextlib.asynccontextmanager
+    async def stack(
+        self, config: Config, phase: str, figures: Figures, grace: float
+    ) -> AsyncIterator[tuple[list[Proc], Tracker, Probe]]:
+        """A fresh database, fakes and servers for one phase, always stopped afterwards."""
         args = self.args
-        url = await self.database(config, "intake")
+        url = await self.database(config, "intake" if phase == "intake" else "talk")
         fakes = start_fakes(self.procs, args.sms_rate)
         env = server_env(url, self.workdir / f"{config.name}-data", fakes, args.sms_rate)
         servers = start_servers(self.procs, config.processes, env)
         probe = Probe(url)
         try:
-            tracker = Tracker(self.session, fakes.telegram.url, fakes.twilio.url)
+            yield servers, Tracker(self.session, fakes.telegram.url, fakes.twilio.url), probe
+        finally:
+            await probe.close()
+            self.stop(servers, figures, phase, grace=grace)
+            self.procs.stop_all()
+
+    async def intake(self, config: Config, figures: Figures) -> None:
+        args = self.args
+        async with self.stack(config, "intake", figures, grace=3.0) as (servers, tracker, probe):
             updates = phases.intake_updates(self.model, args.updates, self.rng("intake"))
 
             async def processed() -> bool:
@@ -122,21 +136,12 @@ class Run:
                 timeout=args.phase_limit,
                 backlog_seconds=args.backlog_seconds,
             )
-        finally:
-            await probe.close()
-            self.stop(servers, figures, "intake", grace=3.0)
-            self.procs.stop_all()
         fill_intake(figures, result)
 
     async def conversations(self, config: Config, figures: Figures) -> None:
         args = self.args
-        url = await self.database(config, "talk")
-        fakes = start_fakes(self.procs, args.sms_rate)
-        env = server_env(url, self.workdir / f"{config.name}-data", fakes, args.sms_rate)
-        servers = start_servers(self.procs, config.processes, env)
-        probe = Probe(url)
-        try:
-            tracker = Tracker(self.session, fakes.telegram.url, fakes.twilio.url)
+        async with self.stack(config, "conversations", figures, grace=30.0) as stack:
+            servers, tracker, probe = stack
             poster = Poster(
                 self.session, [s.url for s in servers], DEFAULT_AUTH_TOKEN, args.concurrency
             )
@@ -152,10 +157,6 @@ class Run:
             )
             if args.soak and config.name == args.soak_config:
                 await self.soak(crowd, servers, figures)
-        finally:
-            await probe.close()
-            self.stop(servers, figures, "conversations", grace=30.0)
-            self.procs.stop_all()
         fill_conversations(figures, result)
 
     async def soak(self, crowd: Crowd, servers: list[Proc], figures: Figures) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
 import signal
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from bot.app import build_engine
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
-from tests.channels.telegram.conftest import PUBLIC_URL, SECRET, expected_texts
+from tests.channels.telegram.conftest import SECRET, expected_texts, process_env
 from tests.conftest import ROOT, _postgres_available, make_settings
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
@@ -95,17 +94,7 @@ class Cluster:
 async def cluster(
     tmp_path: Path, database_url: str, fake: FakeTelegram, size: int = 2
 ) -> AsyncIterator[Cluster]:
-    env = {
-        **os.environ,
-        "DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": database_url,
-        "BOT_SECRET_KEY": "test-secret-key",
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_URL": fake.url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "OPERATOR_BOOTSTRAP": "0",
-    }
+    env = process_env(tmp_path, database_url, fake)
     ports = [free_port() for _ in range(size)]
     logs = [tmp_path / f"server{n}.log" for n in range(size)]
     servers: list[subprocess.Popen[bytes]] = []

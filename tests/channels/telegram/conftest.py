@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,21 @@ def telegram_settings(
         "TELEGRAM_RATE_PER_CHAT": "1000",
     }
     return make_settings(tmp_path, database_url, **{**base, **env})
+
+
+def process_env(tmp_path: Path, database_url: str, fake: FakeTelegram) -> dict[str, str]:
+    """The environment of a `python -m bot serve` process talking to `fake` by webhook."""
+    return {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": database_url,
+        "BOT_SECRET_KEY": "test-secret-key",
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.url,
+        "PUBLIC_URL": PUBLIC_URL,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "OPERATOR_BOOTSTRAP": "0",
+    }
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,6 @@ a burst that still answers every accepted update after a restart."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 from collections import Counter
@@ -15,9 +14,9 @@ import pytest
 
 from bot.storage.database import open_engine
 from tests.channels.telegram.conftest import (
-    PUBLIC_URL,
     SECRET,
     Served,
+    process_env,
     serve,
     telegram_settings,
 )
@@ -73,16 +72,7 @@ async def test_a_server_killed_mid_burst_answers_everything_after_restart(
     port = free_port()
     log = tmp_path / "server.log"
     with FakeTelegram(rate_global=30, rate_per_chat=1) as fake:
-        env = {
-            **os.environ,
-            "DATA_DIR": str(tmp_path / "data"),
-            "DATABASE_URL": database_url,
-            "BOT_SECRET_KEY": "test-secret-key",
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_URL": fake.url,
-            "PUBLIC_URL": PUBLIC_URL,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        }
+        env = process_env(tmp_path, database_url, fake)
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         accepted: set[int] = set()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
