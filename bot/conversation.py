@@ -7,7 +7,7 @@ Channel adapters call this with a raw user id; it never leaves this module excep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,9 +18,27 @@ from bot.engine.messages import Event, ForgetRequested, Incoming, Outgoing
 from bot.engine.state import State
 from bot.storage import conversations
 from bot.storage.pseudonym import pseudonym
+from bot.storage.tables import Conversation
 
 Step = Callable[[State], Result]
 """What happens to a conversation's state: usually one engine call."""
+
+
+class Batch:
+    """What the turns of one transaction share when many are processed together: each sink
+    keeps under its own key what it read once for all of them (`Preparing.prepare`) or owes,
+    and `finish` writes what is owed once, before the transaction commits."""
+
+    def __init__(self) -> None:
+        self.parts: dict[object, Any] = {}
+        self._finishers: list[Callable[[AsyncSession], Awaitable[None]]] = []
+
+    def on_finish(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        self._finishers.append(write)
+
+    async def finish(self, session: AsyncSession) -> None:
+        for write in self._finishers:
+            await write(session)
 
 
 @dataclass(frozen=True)
@@ -33,11 +51,22 @@ class Context:
     now: dt.datetime
     notices: list[Outgoing] = field(default_factory=list)
     """What sinks add to the user's reply (a queue position): joined to the last message."""
+    batch: Batch | None = None
+    """Set when this turn is one of many in the transaction (see Batch)."""
 
 
 class EventSink(Protocol):
     async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
         """Store what the events mean, inside the conversation's transaction."""
+        ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    async def prepare(
+        self, session: AsyncSession, batch: Batch, conversation_ids: Collection[str]
+    ) -> None:
+        """Before a batch of turns: read once what `record` needs for these conversations."""
         ...
 
 
@@ -145,7 +174,7 @@ class ConversationService:
         now = self.clock()
         row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
         result = step(state or self.engine.new_state(source=source))
-        if any(isinstance(e, ForgetRequested) for e in result.events):
+        if forgets(result):
             for sink in self.sinks:
                 if isinstance(sink, Forgetting):
                     await sink.forget(session, cid)
@@ -154,11 +183,38 @@ class ConversationService:
                 await session.flush()
             return result
         ctx = Context(cid, channel, result.state, now)
+        await self.settle(session, ctx, row, result, address)
+        return result
+
+    async def prepare(self, session: AsyncSession, conversation_ids: Collection[str]) -> Batch:
+        """A Batch for turns of these conversations in one transaction: the sinks read what
+        they need for all of them at once."""
+        batch = Batch()
+        for sink in self.sinks:
+            if isinstance(sink, Preparing):
+                await sink.prepare(session, batch, conversation_ids)
+        return batch
+
+    async def settle(
+        self,
+        session: AsyncSession,
+        ctx: Context,
+        row: Conversation | None,
+        result: Result,
+        address: str | None,
+    ) -> Conversation:
+        """After the step: the sinks record its events, their notices join the reply, and the
+        new state is stored in the conversation's row (returned; created when missing)."""
         for sink in self.sinks:
             await sink.record(session, ctx, result.events)  # may update state.marks
         if ctx.notices:
             result.messages = joined(result.messages, ctx.notices)
-        row = conversations.save(session, row, cid, channel, result.state, now)
+        row = conversations.save(session, row, ctx.conversation_id, ctx.channel, ctx.state, ctx.now)
         if address is not None:
             row.address, row.blocked = address, False  # they wrote: they can be answered
-        return result
+        return row
+
+
+def forgets(result: Result) -> bool:
+    """The user asked for everything about them to be deleted."""
+    return any(isinstance(e, ForgetRequested) for e in result.events)

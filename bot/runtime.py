@@ -144,7 +144,9 @@ class Runtime:
             acknowledgers=acknowledgers,
             shapers=shapers,
         )
-        worker = InboxWorker(service.sessions, turns.handle)
+        worker = InboxWorker(
+            service.sessions, turns.handle, turns.batch, lanes=1 if dsn is None else 2
+        )
         signals.on(INBOX, worker.wake)
         intake = Intake(service.sessions, secret, on_accept=lambda: signals.publish(INBOX))
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
+from bot.storage.conversations import as_utc
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer
 
@@ -24,6 +26,8 @@ KEEP_DONE = dt.timedelta(days=2)
 
 MAX_BATCH = 200
 """Updates stored by one statement at most."""
+CHUNK = 500
+"""Conversations or ids per query when reading or marking many (bound parameters have a limit)."""
 
 
 class Intake:
@@ -141,6 +145,105 @@ async def next_pending(session: AsyncSession, conversation_id: str, limit: int =
         .limit(limit)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An update taken for processing, its row locked until the transaction ends."""
+
+    id: int
+    channel: str
+    conversation_id: str
+    address: str | None
+    body: dict[str, Any]
+    received_at: dt.datetime
+
+
+async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()) -> list[Claimed]:
+    """The oldest pending updates, at most `limit`, locked for this transaction; rows another
+    transaction holds are skipped (PostgreSQL), and so is every update whose conversation has an
+    older one pending that was not taken here, so one conversation's updates are processed in
+    order and by one transaction at a time. `exclude`: conversations resting after a failure."""
+    query = (
+        select(
+            InboxItem.id,
+            InboxItem.channel,
+            InboxItem.conversation_id,
+            InboxItem.address,
+            InboxItem.body,
+            InboxItem.received_at,
+        )
+        .where(InboxItem.done_at.is_(None), InboxItem.conversation_id.is_not(None))
+        .order_by(InboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if exclude:
+        query = query.where(InboxItem.conversation_id.not_in(sorted(exclude)))
+    taken = [
+        Claimed(id, channel, cid, address, dict(body or {}), received)
+        for id, channel, cid, address, body, received in await session.execute(query)
+        if cid is not None
+    ]
+    mine = {item.id for item in taken}
+    whole: set[int] = set()
+    for ids in (await pending_ids(session, {item.conversation_id for item in taken})).values():
+        for item_id in ids:  # oldest first: stop at the first one taken elsewhere
+            if item_id not in mine:
+                break
+            whole.add(item_id)
+    return [item for item in taken if item.id in whole]
+
+
+async def pending_ids(
+    session: AsyncSession, conversation_ids: Collection[str]
+) -> dict[str, list[int]]:
+    """Every pending update of these conversations, oldest first."""
+    found: dict[str, list[int]] = {}
+    wanted = sorted(conversation_ids)
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.execute(
+            select(InboxItem.conversation_id, InboxItem.id)
+            .where(
+                InboxItem.conversation_id.in_(wanted[start : start + CHUNK]),
+                InboxItem.done_at.is_(None),
+            )
+            .order_by(InboxItem.id)
+        )
+        for cid, item_id in rows:
+            if cid is not None:
+                found.setdefault(cid, []).append(item_id)
+    return found
+
+
+async def recent(
+    session: AsyncSession, conversation_ids: Collection[str], since: dt.datetime
+) -> dict[str, list[tuple[int, dt.datetime]]]:
+    """(id, received_at) of these conversations' updates received after `since`, processed or
+    not (what the flood throttle counts)."""
+    found: dict[str, list[tuple[int, dt.datetime]]] = {}
+    wanted = sorted(conversation_ids)
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.execute(
+            select(InboxItem.conversation_id, InboxItem.id, InboxItem.received_at).where(
+                InboxItem.conversation_id.in_(wanted[start : start + CHUNK]),
+                InboxItem.received_at > since,
+            )
+        )
+        for cid, item_id, received in rows:
+            if cid is not None:
+                found.setdefault(cid, []).append((item_id, as_utc(received)))
+    return found
+
+
+async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
+    """`mark_done` for many updates at once."""
+    for start in range(0, len(ids), CHUNK):
+        await session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(ids[start : start + CHUNK]))
+            .values(done_at=now, body=None, address=None)
+        )
 
 
 def mark_done(item: InboxItem, now: dt.datetime) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.tables import PENDING, OutboxItem
@@ -42,20 +42,35 @@ def enqueue(
     now: dt.datetime,
 ) -> None:
     """Queue messages in order, inside the caller's transaction. `address` is already sealed."""
-    for message in messages:
-        session.add(
-            OutboxItem(
-                channel=channel,
-                conversation_id=conversation_id,
-                address=address,
-                body=body_of(message),
-                part=0,
-                attempts=0,
-                status=PENDING,
-                not_before=now,
-                created_at=now,
-            )
-        )
+    for row in rows(channel, conversation_id, address, messages, now):
+        session.add(OutboxItem(**row))
+
+
+def rows(
+    channel: str, conversation_id: str, address: str, messages: Sequence[Outgoing], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows of messages to one conversation, in order, for `add_rows`."""
+    return [
+        {
+            "channel": channel,
+            "conversation_id": conversation_id,
+            "address": address,
+            "body": body_of(message),
+            "part": 0,
+            "attempts": 0,
+            "status": PENDING,
+            "not_before": now,
+            "created_at": now,
+        }
+        for message in messages
+    ]
+
+
+async def add_rows(session: AsyncSession, queued: Sequence[dict[str, Any]]) -> None:
+    """Queue many messages with one statement, ids in the given order (so in each
+    conversation's order)."""
+    if queued:
+        await session.execute(insert(OutboxItem), list(queued))
 
 
 async def heads(

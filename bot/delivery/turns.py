@@ -1,26 +1,36 @@
 """From an accepted update to a conversation turn: run the engine on the conversation, queue the
 replies in the outbox and mark the update processed, all in one transaction, so a crash at any
-point either redoes the whole turn or finds it done."""
+point either redoes the whole turn or finds it done.
+
+Under load, `batch` processes many updates of many conversations in one transaction: their rows,
+states and open handovers are read with a few queries, the engine runs turn by turn in memory,
+and the new states, replies, counters and done marks are written with a few statements. What a
+batch does not take on (a user blocking the bot, "forget me") ends that conversation's part of
+the batch; the worker then processes the rest of it one update at a time with `handle`, which is
+also what isolates a failing update."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import LANGUAGES
-from bot.conversation import ConversationService, Step
+from bot.conversation import Context, ConversationService, Step, forgets
 from bot.delivery import inbox, outbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
 from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
-from bot.engine.messages import ForgetRequested, Incoming, Outgoing
+from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
-from bot.storage.conversations import as_utc, set_blocked
+from bot.storage.conversations import as_utc, load_many, set_blocked
+from bot.storage.tables import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +85,10 @@ class Turns:
             if cid is not None and kind in (BLOCKED, UNBLOCKED):
                 await set_blocked(session, cid, kind == BLOCKED)
             elif cid is not None and kind in (MESSAGE, START):
-                step = self._step(kind, body)
+                earlier = 0
                 if kind == MESSAGE:
-                    step = await self._throttled(session, item, step, body.get("lang_hint"))
-                if item.channel in self.shapers:
-                    step = self.shapers[item.channel](step, body)
+                    earlier = await self._earlier(session, item)
+                step = self._turn(item.channel, kind, body, earlier)
                 result = await self.service.run(
                     cid,
                     item.channel,
@@ -88,7 +97,7 @@ class Turns:
                     address=item.address,
                     session=session,
                 )
-                if any(isinstance(e, ForgetRequested) for e in result.events):
+                if forgets(result):
                     await outbox.forget(session, cid)
                     await inbox.forget(session, cid)
                     item.conversation_id = None
@@ -108,21 +117,85 @@ class Turns:
         self.on_committed()
         if queued:
             self.on_queued(item.channel)
-        if ack is not None and ack[0] in self.acknowledgers:
-            try:
-                await self.acknowledgers[ack[0]](ack[1])
-            except Exception:  # the spinner on a button stops by itself; nothing is lost
-                log.info("could not acknowledge a %s update", ack[0])
+        if ack is not None:
+            await self._acknowledge([ack])
         return True
 
-    async def _throttled(
-        self, session: AsyncSession, item: InboxItem, step: Step, hint: str | None
-    ) -> Step:
-        """A conversation sending more than FLOOD_LIMIT messages within FLOOD_WINDOW is not
-        answered message by message: the first one over the limit gets one notice, the rest
-        none, until it slows down. Counted from the inbox, so it holds across processes, and it
-        costs the flooder only their own replies: others are processed beside them as before.
-        While an operator has the conversation everything still reaches them."""
+    async def batch(self, limit: int, exclude: Collection[str] = ()) -> Outcome:
+        """Process up to `limit` of the oldest pending updates in one transaction (see the
+        module's docstring); conversations resting after a failure are left alone."""
+        outcome = Outcome()
+        acks: list[tuple[str, str]] = []
+        queued: list[dict[str, Any]] = []
+        async with self.sessions() as session, session.begin():
+            items = await inbox.claim(session, limit, exclude)
+            if not items:
+                return outcome
+            outcome.taken = len(items)
+            service = self.service
+            now, marked = service.clock(), self.clock()
+            cids = list(dict.fromkeys(item.conversation_id for item in items))
+            loaded = await load_many(session, cids, now=now, ttl=service.ttl)
+            since = min(as_utc(item.received_at) for item in items) - FLOOD_WINDOW
+            recent = await inbox.recent(session, cids, since)
+            shared = await service.prepare(session, cids)
+            rows: dict[str, Conversation | None] = {cid: loaded[cid][0] for cid in loaded}
+            states: dict[str, State] = {cid: loaded[cid][1] for cid in loaded}
+            done: list[int] = []
+            for item in items:
+                cid, body = item.conversation_id, item.body
+                if cid in outcome.deferred:
+                    continue
+                kind = body.get("kind", MESSAGE)
+                if kind in (BLOCKED, UNBLOCKED):
+                    outcome.deferred.append(cid)
+                    continue
+                if kind in (MESSAGE, START):
+                    earlier = 0
+                    if kind == MESSAGE:
+                        earlier = count_earlier(recent.get(cid, []), item.id, item.received_at)
+                    step = self._turn(item.channel, kind, body, earlier)
+                    state = states.get(cid)
+                    if state is None:
+                        state = service.engine.new_state(source=body.get("source"))
+                    result = step(state)
+                    if forgets(result):  # deletes more than a batch keeps track of
+                        outcome.deferred.append(cid)
+                        continue
+                    ctx = Context(cid, item.channel, result.state, now, batch=shared)
+                    row = await service.settle(session, ctx, rows.get(cid), result, item.address)
+                    rows[cid], states[cid] = row, result.state
+                    if item.address and result.messages:
+                        queued += outbox.rows(
+                            item.channel, cid, item.address, result.messages, marked
+                        )
+                if body.get("ack"):
+                    acks.append((item.channel, str(body["ack"])))
+                done.append(item.id)
+            await shared.finish(session)
+            await outbox.add_rows(session, queued)
+            await inbox.mark_many_done(session, done, marked)
+        outcome.done = len(done)
+        if done:
+            self.on_committed()
+        for channel in dict.fromkeys(row["channel"] for row in queued):
+            self.on_queued(channel)
+        await self._acknowledge(acks)
+        return outcome
+
+    async def _acknowledge(self, acks: Sequence[tuple[str, str]]) -> None:
+        """Answer the platform for processed updates that ask for it (answerCallbackQuery)."""
+
+        async def one(channel: str, ack: str) -> None:
+            try:
+                await self.acknowledgers[channel](ack)
+            except Exception:  # the spinner on a button stops by itself; nothing is lost
+                log.info("could not acknowledge a %s update", channel)
+
+        await asyncio.gather(*(one(c, a) for c, a in acks if c in self.acknowledgers))
+
+    async def _earlier(self, session: AsyncSession, item: InboxItem) -> int:
+        """How many updates the conversation sent within FLOOD_WINDOW before this one."""
         assert item.conversation_id is not None
         earlier = await session.scalar(
             select(func.count())
@@ -133,7 +206,24 @@ class Turns:
                 InboxItem.received_at > as_utc(item.received_at) - FLOOD_WINDOW,
             )
         )
-        over = int(earlier or 0) - FLOOD_LIMIT + 1
+        return int(earlier or 0)
+
+    def _turn(self, channel: str, kind: str, body: dict[str, Any], earlier: int) -> Step:
+        """The step for one update: the engine's, throttled, with what its channel adds."""
+        step = self._step(kind, body)
+        if kind == MESSAGE:
+            step = self._throttled(step, earlier, body.get("lang_hint"))
+        if channel in self.shapers:
+            step = self.shapers[channel](step, body)
+        return step
+
+    def _throttled(self, step: Step, earlier: int, hint: str | None) -> Step:
+        """A conversation sending more than FLOOD_LIMIT messages within FLOOD_WINDOW is not
+        answered message by message: the first one over the limit gets one notice, the rest
+        none, until it slows down. Counted from the inbox, so it holds across processes, and it
+        costs the flooder only their own replies: others are processed beside them as before.
+        While an operator has the conversation everything still reaches them."""
+        over = earlier - FLOOD_LIMIT + 1
         if over <= 0:
             return step
         engine = self.service.engine
@@ -159,3 +249,23 @@ class Turns:
             )
 
         return start if kind == START else message
+
+
+@dataclass
+class Outcome:
+    """What one batch did."""
+
+    taken: int = 0
+    """Updates it found to process."""
+    done: int = 0
+    """Updates it processed."""
+    deferred: list[str] = field(default_factory=list)
+    """Conversations whose next update it left to `handle` (see the module's docstring)."""
+
+
+def count_earlier(
+    recent: Sequence[tuple[int, dt.datetime]], item_id: int, received_at: dt.datetime
+) -> int:
+    """`Turns._earlier` from the conversation's recent updates read beforehand."""
+    after = as_utc(received_at) - FLOOD_WINDOW
+    return sum(1 for other, at in recent if other < item_id and at > after)

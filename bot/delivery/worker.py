@@ -1,19 +1,21 @@
 """Processing the inbox: updates of one conversation strictly in order, different conversations
-concurrently, also when several processes share a PostgreSQL database: `handle(item_id)` locks
-the conversation's oldest pending update and answers False when another process holds it, and
-since only the oldest is ever taken, one conversation's updates never overtake each other.
+together, also when several processes share a PostgreSQL database.
 
-Each update is handled in its own transaction; a failure leaves it pending (retried with
-backoff), and one that keeps failing is set aside after MAX_ATTEMPTS so it cannot block its
-conversation for ever."""
+Each lane takes batches (`Turns.batch`): the oldest pending updates, as many as BATCH, processed in
+one transaction; the rows it takes are locked and skipped by other processes, and a conversation
+is only taken from its oldest pending update on, so its updates never overtake each other.
+What a batch leaves to `handle` (one update per transaction) is drained right after it. A batch
+that fails is rolled back and its updates are processed one by one: a failure then leaves only
+that update pending, retried with backoff while its conversation rests (batches leave resting
+conversations alone), and one that keeps failing is set aside after MAX_ATTEMPTS so it cannot
+block its conversation for ever."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from sqlalchemy import update
@@ -22,18 +24,22 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.aio import wait_event
 from bot.delivery import inbox
 from bot.delivery.tables import InboxItem
+from bot.delivery.turns import Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+BATCH = 200
+"""Updates processed by one transaction at most."""
 BUSY_REST = 0.2
 """Seconds a conversation another process is working on is left to it before looking again."""
 AT_ONCE = 10
 """A conversation's pending updates read by one query (each is still locked and checked)."""
 POLL = 1.0
 """Seconds between looks at the inbox when nothing wakes the worker (retries, other processes)."""
-REMEMBERED = 1000
-"""Past this many resting conversations, those whose rest is over are forgotten."""
+RESTING_EXCLUDED = 900
+"""Resting conversations a batch is told to leave alone at most (bound parameters have a limit);
+past that, the rest of them may be tried again early."""
 
 
 class InboxWorker:
@@ -41,60 +47,84 @@ class InboxWorker:
         self,
         sessions: async_sessionmaker[Any],
         handle: Callable[[int], Awaitable[bool]],
+        batch: Callable[[int, Collection[str]], Awaitable[Outcome]],
         *,
-        concurrency: int = 8,
+        lanes: int = 1,
+        size: int = BATCH,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
+        """`lanes`: batches in flight at once (1 on SQLite, where transactions take turns)."""
         self.sessions = sessions
         self.handle = handle
-        self.concurrency = concurrency
+        self.batch = batch
+        self.lanes = lanes
+        self.size = size
         self.clock = clock
-        self._active: dict[str, asyncio.Task[None]] = {}
         self._resting: dict[str, float] = {}
-        self._wake = asyncio.Event()
+        self._wakes: list[asyncio.Event] = []
         self._closing = False
         self.processed = 0
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes:
+            event.set()
 
     def close(self) -> None:
         """Ask `run` to return once every accepted update is processed."""
         self._closing = True
-        self._wake.set()
+        self.wake()
 
     async def run(self) -> None:
+        lanes = [asyncio.create_task(self._lane()) for _ in range(self.lanes)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+
+    async def _lane(self) -> None:
+        wake = asyncio.Event()
+        self._wakes.append(wake)
         failures = 0
-        loop = asyncio.get_running_loop()
         while True:
-            self._wake.clear()
+            wake.clear()
             try:
-                async with self.sessions() as session:
-                    waiting = await inbox.pending_conversations(session, self.concurrency * 4)
-                failures = 0
+                outcome = await self.batch(self.size, self._rests())
             except Exception:
                 failures += 1
-                log.warning("inbox: database unavailable, retrying", exc_info=failures == 1)
-                await asyncio.sleep(min(10.0, 0.5 * failures))
+                log.warning("inbox: a batch failed; one update at a time", exc_info=failures == 1)
+                if not await self._one_by_one():  # the database is away: wait for it
+                    await asyncio.sleep(min(10.0, 0.5 * failures))
                 continue
-            now = loop.time()
-            if len(self._resting) > REMEMBERED:  # rests of conversations nobody sent again
-                self._resting = {c: t for c, t in self._resting.items() if t > now}
-            ready = [c for c in waiting if self._resting.get(c, 0.0) <= now]
-            if self._closing and not self._active and not ready:
+            failures = 0
+            self.processed += outcome.done
+            for cid in outcome.deferred:
+                await self._drain(cid)
+            if outcome.taken:
+                continue
+            if self._closing:
                 return
-            for cid in ready:
-                if len(self._active) >= self.concurrency:
-                    break
-                if cid not in self._active:
-                    task = asyncio.create_task(self._drain(cid))
-                    self._active[cid] = task
-                    task.add_done_callback(partial(self._finished, cid))
-            await wait_event(self._wake, POLL)
+            await wait_event(wake, POLL)
 
-    def _finished(self, cid: str, _task: asyncio.Task[None]) -> None:
-        self._active.pop(cid, None)
-        self._wake.set()
+    def _rests(self) -> list[str]:
+        """The conversations resting now (after a failure, or busy elsewhere)."""
+        now = asyncio.get_running_loop().time()
+        self._resting = {cid: until for cid, until in self._resting.items() if until > now}
+        return list(self._resting)[-RESTING_EXCLUDED:]
+
+    async def _one_by_one(self) -> bool:
+        """After a failed batch: the conversations it would have taken, one update at a time.
+        False when the database cannot be reached."""
+        try:
+            async with self.sessions() as session:
+                waiting = await inbox.pending_conversations(session, self.size)
+        except Exception:
+            return False
+        resting = set(self._rests())
+        for cid in waiting:
+            if cid not in resting:
+                await self._drain(cid)
+        return True
 
     async def _drain(self, cid: str) -> None:
         """Process this conversation's pending updates, oldest first, until none is left."""

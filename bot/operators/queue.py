@@ -9,7 +9,7 @@ functions work inside the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
@@ -29,6 +29,8 @@ from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
 
 OPEN = (QUEUED, TAKEN)
+CHUNK = 500
+"""Conversations per query when reading many (bound parameters have a limit)."""
 QUEUE_ORDER = (case((Handover.urgent, 0), else_=1), Handover.requested_at, Handover.id)
 
 
@@ -42,8 +44,26 @@ async def open_for(session: AsyncSession, conversation_id: str) -> Handover | No
     return row
 
 
+async def open_for_many(
+    session: AsyncSession, conversation_ids: Collection[str]
+) -> dict[str, Handover]:
+    """The open handovers of these conversations (those with none are absent)."""
+    found: dict[str, Handover] = {}
+    wanted = sorted(conversation_ids)
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.scalars(
+            select(Handover).where(
+                Handover.conversation_id.in_(wanted[start : start + CHUNK]),
+                Handover.status.in_(OPEN),
+            )
+        )
+        found.update((row.conversation_id, row) for row in rows)
+    return found
+
+
 async def request(
     session: AsyncSession,
+    row: Handover | None,
     *,
     conversation_id: str,
     channel: str,
@@ -53,8 +73,8 @@ async def request(
     context: dict[str, Any],
     now: dt.datetime,
 ) -> Handover:
-    """Queue a request for a human, or update the open one (a request made urgent stays so)."""
-    row = await open_for(session, conversation_id)
+    """Queue a request for a human, or update `row`, the conversation's open one (a request
+    made urgent stays so)."""
     if row is not None:
         if urgent and not row.urgent:
             row.urgent = True

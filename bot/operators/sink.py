@@ -9,11 +9,11 @@ Leaving it (the menu, another language, 'forget me') withdraws the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Context
+from bot.conversation import Batch, Context
 from bot.engine.engine import Engine
 from bot.engine.messages import Event, OperatorRequested, Outgoing, ToOperator
 from bot.operators import queue
@@ -35,12 +35,19 @@ class HandoverSink:
         state, now = ctx.state, ctx.now
         requests = [e for e in events if isinstance(e, OperatorRequested)]
         words = [e for e in events if isinstance(e, ToOperator)]
-        row = await queue.open_for(session, ctx.conversation_id)
+        known: dict[str, Handover | None] | None = None
+        if ctx.batch is not None:
+            known = ctx.batch.parts.get(self)
+        if known is not None:
+            row = known.get(ctx.conversation_id)
+        else:
+            row = await queue.open_for(session, ctx.conversation_id)
         if requests or (words and row is None):
             reason = requests[-1].reason if requests else "asked"
             urgent = state.urgent or any(e.urgent for e in requests)
             row = await queue.request(
                 session,
+                row,
                 conversation_id=ctx.conversation_id,
                 channel=ctx.channel,
                 lang=state.lang or "ru",
@@ -62,6 +69,18 @@ class HandoverSink:
             row.updated_at = now
         if not state.handover and not requests:
             await queue.close(session, row, "user_left", "left", now)
+            row = None
+        if known is not None:
+            known[ctx.conversation_id] = row
+
+    async def prepare(
+        self, session: AsyncSession, batch: Batch, conversation_ids: Collection[str]
+    ) -> None:
+        """Before a batch of turns: their conversations' open handovers, read at once."""
+        found: dict[str, Handover | None] = dict(
+            await queue.open_for_many(session, conversation_ids)
+        )
+        batch.parts[self] = found
 
     async def _notice(
         self, session: AsyncSession, row: Handover, lang: str, ctx: Context

@@ -15,7 +15,7 @@ Operator tools (a later console) call `count_outcome` and `count_response_time`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Context
+from bot.conversation import Batch, Context
 from bot.engine.engine import SURVEY_DUE
 from bot.engine.messages import (
     Event,
@@ -114,6 +114,35 @@ async def bump(
         await session.execute(insert(table).values(values))
 
 
+class Tally:
+    """Increments of a batch of turns, summed per counter row and written once each before the
+    batch commits, in a fixed order (two processes' batches never wait on each other in a
+    cycle)."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[type[Base], tuple[tuple[str, Any], ...]], dict[str, int]] = {}
+
+    def add(self, model: type[Base], keys: Mapping[str, Any], counts: Mapping[str, int]) -> None:
+        sums = self._sums.setdefault((model, tuple(sorted(keys.items()))), {})
+        for name, n in counts.items():
+            sums[name] = sums.get(name, 0) + n
+
+    async def flush(self, session: AsyncSession) -> None:
+        def order(row: tuple[type[Base], tuple[tuple[str, Any], ...]]) -> tuple[str, str]:
+            return str(row[0].__tablename__), repr(row[1])
+
+        for model, keys in sorted(self._sums, key=order):
+            await bump(session, model, dict(keys), self._sums[(model, keys)])
+        self._sums.clear()
+
+
+ONE = {"count": 1}
+
+
+def survey_keys(month: str, question: str, answer: str) -> dict[str, str]:
+    return {"month": month, "question": question, "answer": answer}
+
+
 def _once(marks: MutableMapping[str, str], key: str, period: str) -> bool:
     """True the first time `key` is seen in `period` (a day or a month), remembering it."""
     if marks.get(key) == period:
@@ -136,7 +165,25 @@ class StatsSink:
         self.config = config or StatsConfig.from_env()
         self.zone = ZoneInfo(self.config.timezone)
 
+    async def prepare(
+        self, session: AsyncSession, batch: Batch, conversation_ids: Collection[str]
+    ) -> None:
+        """Before a batch of turns: their increments are summed and written once at the end."""
+        tally = Tally()
+        batch.parts[self] = tally
+        batch.on_finish(tally.flush)
+
     async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
+        tally: Tally | None = ctx.batch.parts.get(self) if ctx.batch is not None else None
+
+        async def count(
+            model: type[Base], keys: Mapping[str, Any], counts: Mapping[str, int]
+        ) -> None:
+            if tally is not None:
+                tally.add(model, keys, counts)
+            else:
+                await bump(session, model, keys, counts)
+
         st = ctx.state
         marks = st.marks
         day = local_day(ctx.now, self.zone)
@@ -150,31 +197,29 @@ class StatsSink:
         if st.lang is not None and _once(marks, ACTIVE_DAY, today):
             started = 0 if marks.get(SEEN) else 1
             marks[SEEN] = "yes"
-            await bump(
-                session, ContactCount, {**base, "source": source}, {"active": 1, "started": started}
-            )
+            await count(ContactCount, {**base, "source": source}, {"active": 1, "started": started})
         for event in events:
             if isinstance(event, TopicReached):
                 topic = clean_id(event.topic)
                 if _once(marks, f"counted:{topic}", today):
                     keys = {**base, "topic": topic, "source": source}
-                    await bump(session, TopicCount, keys, {"count": 1})
+                    await count(TopicCount, keys, {"count": 1})
             elif isinstance(event, OperatorRequested):
                 reason = clean_id(event.reason)
                 if _once(marks, f"escalated:{reason}:{int(event.urgent)}", today):
                     keys = {**base, "urgent": event.urgent, "reason": reason}
-                    await bump(session, EscalationCount, keys, {"count": 1})
+                    await count(EscalationCount, keys, {"count": 1})
             elif isinstance(event, SurveyOffered):
                 marks[SURVEY_MONTH] = month
-                await self._survey(session, month, OFFER_QUESTION, "offered")
+                await count(SurveyCount, survey_keys(month, OFFER_QUESTION, "offered"), ONE)
             elif isinstance(event, SurveyAnswered):
-                await self._answer(session, marks, month, event)
+                await self._answer(count, marks, month, event)
         # For the next message: the engine offers the survey when this says "yes".
         marks[SURVEY_DUE] = "no" if marks.get(SURVEY_MONTH) == month else "yes"
 
     async def _answer(
         self,
-        session: AsyncSession,
+        count: Callable[[type[Base], Mapping[str, Any], Mapping[str, int]], Awaitable[None]],
         marks: MutableMapping[str, str],
         month: str,
         event: SurveyAnswered,
@@ -184,16 +229,11 @@ class StatsSink:
             if answer == "accepted":  # consent: the questions that follow may be counted
                 marks[SURVEY_ACCEPTED] = month
             if _once(marks, f"surveyed:{question}", month):  # going back to the offer: once
-                await self._survey(session, month, question, answer)
+                await count(SurveyCount, survey_keys(month, question, answer), ONE)
         # Questions count only after a "yes" this month, and once each (going back and answering
         # again, or pressing an old button, changes nothing).
         elif marks.get(SURVEY_ACCEPTED) == month and _once(marks, f"surveyed:{question}", month):
-            await self._survey(session, month, question, answer)
-
-    @staticmethod
-    async def _survey(session: AsyncSession, month: str, question: str, answer: str) -> None:
-        keys = {"month": month, "question": question, "answer": answer}
-        await bump(session, SurveyCount, keys, {"count": 1})
+            await count(SurveyCount, survey_keys(month, question, answer), ONE)
 
     # --- for the operator console -------------------------------------------------------------
     async def count_outcome(self, session: AsyncSession, ctx: Context, outcome: str) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
@@ -29,6 +30,35 @@ async def load(
         await session.flush()
         return None, None
     return row, State.from_json(dict(row.state))
+
+
+CHUNK = 500
+"""Conversations per query when reading many (bound parameters have a limit)."""
+
+
+async def load_many(
+    session: AsyncSession, conversation_ids: Collection[str], *, now: dt.datetime, ttl: dt.timedelta
+) -> dict[str, tuple[Conversation, State]]:
+    """`load` for many conversations at once: those found and not expired (expired ones are
+    deleted), locked for this transaction where the database can."""
+    found: dict[str, tuple[Conversation, State]] = {}
+    expired = False
+    wanted = sorted(conversation_ids)
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.scalars(
+            select(Conversation)
+            .where(Conversation.id.in_(wanted[start : start + CHUNK]))
+            .with_for_update()
+        )
+        for row in rows:
+            if as_utc(row.updated_at) < now - ttl:
+                await session.delete(row)
+                expired = True
+            else:
+                found[row.id] = (row, State.from_json(dict(row.state)))
+    if expired:
+        await session.flush()
+    return found
 
 
 def save(
