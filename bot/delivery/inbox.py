@@ -7,9 +7,9 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -111,13 +111,16 @@ class Intake:
         async with self.sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            table = cast(Table, InboxItem.__table__)
+            # one statement compiled once and cached; the rows go as its parameters (SQLAlchemy
+            # sends them as multi-row INSERTs), not as a new statement per batch
             statement = (
-                insert(InboxItem)
-                .values(unique)
+                insert(table)
                 .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                .returning(InboxItem.channel, InboxItem.external_id)
+                .returning(table.c.channel, table.c.external_id)
             )
-            stored = {(channel, external) for channel, external in await session.execute(statement)}
+            result = await session.execute(statement, unique)
+            stored = {(channel, external) for channel, external in result}
         return [key in stored and first[key] == n for n, key in enumerate(keys)]
 
 

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH = 200
 """Updates processed by one transaction at most."""
+GATHER = 0.02
+"""Seconds a lane waits after a batch that was not full, or after being woken, so that updates
+arriving together are processed together: under a burst, each batch is then as full as it can
+be (every transaction has a cost of its own); alone, an update waits this much longer."""
 BUSY_REST = 0.2
 """Seconds a conversation another process is working on is left to it before looking again."""
 AT_ONCE = 10
@@ -100,11 +104,14 @@ class InboxWorker:
             self.processed += outcome.done
             for cid in outcome.deferred:
                 await self._drain(cid)
-            if outcome.taken:
+            if outcome.taken >= self.size:
                 continue
-            if self._closing:
-                return
-            await wait_event(wake, POLL)
+            if not outcome.taken:
+                if self._closing:
+                    return
+                await wait_event(wake, POLL)
+            if not self._closing:  # let updates arriving together make one batch
+                await asyncio.sleep(GATHER)
 
     def _rests(self) -> list[str]:
         """The conversations resting now (after a failure, or busy elsewhere)."""

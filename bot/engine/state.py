@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 LANGUAGE_NODE = "@language"
@@ -34,7 +34,13 @@ class State:
     """Bookkeeping of services around the engine (e.g. what statistics counted today)."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """A copy as plain JSON values (the fields hold only strings, numbers and flat lists
+        and dicts of strings, so copying each container is copying everything)."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            data[name] = value.copy() if isinstance(value, list | dict) else value
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:

@@ -9,6 +9,7 @@ probes, and rapidfuzz only confirms the handful of candidates found.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from itertools import combinations
 
@@ -61,8 +62,24 @@ def _plausible_typo(a: str, b: str, ending: int = 1) -> bool:
     return same_start and a[:body] != b[:body]
 
 
+CACHED_WORD = 32
+"""Pairs of words up to this long have their similarity remembered (people type the same words
+to the same menus again and again); longer ones, rare or hostile, are worked out each time."""
+
+
 def similarity(typed: str, word: str) -> float:
     """How alike two skeleton words are, by the same rules as `Vocabulary.lookup`, without index."""
+    if len(typed) <= CACHED_WORD and len(word) <= CACHED_WORD:
+        return _remembered(typed, word)
+    return _similarity(typed, word)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _remembered(typed: str, word: str) -> float:
+    return _similarity(typed, word)
+
+
+def _similarity(typed: str, word: str) -> float:
     if typed == word:
         return EXACT
     if not typed.isdigit() and not word.isdigit():

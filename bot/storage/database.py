@@ -20,7 +20,13 @@ def open_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite lets one writer in at a time, and connections of a pool wait
+        # for each other in its busy handler, sleeping up to 100 ms a time; with one, waiting
+        # is a queue in the pool instead (and no connection, with its thread, is opened and
+        # closed again as the load changes).
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,7 +35,6 @@ def open_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             # with WAL a killed process loses nothing committed; only a power cut can lose
             # the transactions of the last moment before it
-            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
