@@ -39,6 +39,8 @@ FLOOD_WINDOW = dt.timedelta(seconds=10)
 """At most FLOOD_LIMIT messages of one conversation within FLOOD_WINDOW are answered one by one
 (a person tapping through menus sends one every second or two; an album of ten photos is ten)."""
 TOO_FAST = "common.too_fast"
+ACKS_AT_ONCE = 16
+"""Acknowledgements of a batch's updates in flight at once (each is a request to the platform)."""
 
 Acknowledge = Callable[[str], Awaitable[None]]
 """A channel's way to acknowledge an update once processed (answerCallbackQuery)."""
@@ -186,9 +188,12 @@ class Turns:
     async def _acknowledge(self, acks: Sequence[tuple[str, str]]) -> None:
         """Answer the platform for processed updates that ask for it (answerCallbackQuery)."""
 
+        slots = asyncio.Semaphore(ACKS_AT_ONCE)
+
         async def one(channel: str, ack: str) -> None:
             try:
-                await self.acknowledgers[channel](ack)
+                async with slots:
+                    await self.acknowledgers[channel](ack)
             except Exception:  # the spinner on a button stops by itself; nothing is lost
                 log.info("could not acknowledge a %s update", channel)
 
