@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
+from bot.storage.chunks import chunks
 from bot.storage.conversations import as_utc
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer
@@ -26,8 +27,6 @@ KEEP_DONE = dt.timedelta(days=2)
 
 MAX_BATCH = 200
 """Updates stored by one statement at most."""
-CHUNK = 500
-"""Conversations or ids per query when reading or marking many (bound parameters have a limit)."""
 
 
 class Intake:
@@ -203,12 +202,11 @@ async def pending_ids(
 ) -> dict[str, list[int]]:
     """Every pending update of these conversations, oldest first."""
     found: dict[str, list[int]] = {}
-    wanted = sorted(conversation_ids)
-    for start in range(0, len(wanted), CHUNK):
+    for part in chunks(conversation_ids):
         rows = await session.execute(
             select(InboxItem.conversation_id, InboxItem.id)
             .where(
-                InboxItem.conversation_id.in_(wanted[start : start + CHUNK]),
+                InboxItem.conversation_id.in_(part),
                 InboxItem.done_at.is_(None),
             )
             .order_by(InboxItem.id)
@@ -225,11 +223,10 @@ async def recent(
     """(id, received_at) of these conversations' updates received after `since`, processed or
     not (what the flood throttle counts)."""
     found: dict[str, list[tuple[int, dt.datetime]]] = {}
-    wanted = sorted(conversation_ids)
-    for start in range(0, len(wanted), CHUNK):
+    for part in chunks(conversation_ids):
         rows = await session.execute(
             select(InboxItem.conversation_id, InboxItem.id, InboxItem.received_at).where(
-                InboxItem.conversation_id.in_(wanted[start : start + CHUNK]),
+                InboxItem.conversation_id.in_(part),
                 InboxItem.received_at > since,
             )
         )
@@ -241,10 +238,10 @@ async def recent(
 
 async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
     """`mark_done` for many updates at once."""
-    for start in range(0, len(ids), CHUNK):
+    for part in chunks(ids):
         await session.execute(
             update(InboxItem)
-            .where(InboxItem.id.in_(ids[start : start + CHUNK]))
+            .where(InboxItem.id.in_(part))
             .values(done_at=now, body=None, address=None)
         )
 

@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.tables import PENDING, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
-
-CHUNK = 1000
-"""Conversations per query when looking at a given set (bound parameters have a limit)."""
+from bot.storage.chunks import chunks
 
 
 def body_of(message: Outgoing) -> dict[str, Any]:
@@ -84,10 +82,9 @@ async def heads(
     limits the look to those (a web sender: the visitors with a page open on this process)."""
     if conversations is None:
         return await _heads(session, channel, limit, None)
-    wanted = sorted(conversations)
     found: list[OutboxItem] = []
-    for start in range(0, len(wanted), CHUNK):
-        found += await _heads(session, channel, limit, wanted[start : start + CHUNK])
+    for part in chunks(conversations, 1000):
+        found += await _heads(session, channel, limit, part)
     return sorted(found, key=lambda item: item.id)[:limit]
 
 

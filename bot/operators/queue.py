@@ -23,14 +23,13 @@ from bot.operators.tables import (
     Handover,
     HandoverLine,
 )
+from bot.storage.chunks import chunks
 from bot.storage.conversations import as_utc
 from bot.storage.pseudonym import short_tag
 from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
 
 OPEN = (QUEUED, TAKEN)
-CHUNK = 500
-"""Conversations per query when reading many (bound parameters have a limit)."""
 QUEUE_ORDER = (case((Handover.urgent, 0), else_=1), Handover.requested_at, Handover.id)
 
 
@@ -49,11 +48,10 @@ async def open_for_many(
 ) -> dict[str, Handover]:
     """The open handovers of these conversations (those with none are absent)."""
     found: dict[str, Handover] = {}
-    wanted = sorted(conversation_ids)
-    for start in range(0, len(wanted), CHUNK):
+    for part in chunks(conversation_ids):
         rows = await session.scalars(
             select(Handover).where(
-                Handover.conversation_id.in_(wanted[start : start + CHUNK]),
+                Handover.conversation_id.in_(part),
                 Handover.status.in_(OPEN),
             )
         )

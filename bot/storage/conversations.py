@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
+from bot.storage.chunks import chunks
 from bot.storage.tables import Conversation
 
 
@@ -32,10 +33,6 @@ async def load(
     return row, State.from_json(dict(row.state))
 
 
-CHUNK = 500
-"""Conversations per query when reading many (bound parameters have a limit)."""
-
-
 async def load_many(
     session: AsyncSession, conversation_ids: Collection[str], *, now: dt.datetime, ttl: dt.timedelta
 ) -> dict[str, tuple[Conversation, State]]:
@@ -43,12 +40,9 @@ async def load_many(
     deleted), locked for this transaction where the database can."""
     found: dict[str, tuple[Conversation, State]] = {}
     expired = False
-    wanted = sorted(conversation_ids)
-    for start in range(0, len(wanted), CHUNK):
+    for part in chunks(conversation_ids):
         rows = await session.scalars(
-            select(Conversation)
-            .where(Conversation.id.in_(wanted[start : start + CHUNK]))
-            .with_for_update()
+            select(Conversation).where(Conversation.id.in_(part)).with_for_update()
         )
         for row in rows:
             if as_utc(row.updated_at) < now - ttl:

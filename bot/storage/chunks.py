@@ -1,0 +1,19 @@
+"""Many values in a query's IN list, a part at a time: databases limit a statement's bound
+parameters (SQLite to 32,766, PostgreSQL to 65,535), and long lists plan badly anyway."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import TypeVar
+
+T = TypeVar("T", str, int)
+
+CHUNK = 500
+
+
+def chunks(values: Collection[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """The values, sorted (so concurrent transactions lock rows in the same order), in lists of
+    at most `size`."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
