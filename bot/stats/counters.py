@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from types import MappingProxyType
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -136,7 +137,8 @@ class Tally:
         self._sums.clear()
 
 
-ONE = {"count": 1}
+ONE: Mapping[str, int] = MappingProxyType({"count": 1})
+"""The increment of a counter with one `count` column."""
 
 
 def survey_keys(month: str, question: str, answer: str) -> dict[str, str]:
@@ -203,12 +205,12 @@ class StatsSink:
                 topic = clean_id(event.topic)
                 if _once(marks, f"counted:{topic}", today):
                     keys = {**base, "topic": topic, "source": source}
-                    await count(TopicCount, keys, {"count": 1})
+                    await count(TopicCount, keys, ONE)
             elif isinstance(event, OperatorRequested):
                 reason = clean_id(event.reason)
                 if _once(marks, f"escalated:{reason}:{int(event.urgent)}", today):
                     keys = {**base, "urgent": event.urgent, "reason": reason}
-                    await count(EscalationCount, keys, {"count": 1})
+                    await count(EscalationCount, keys, ONE)
             elif isinstance(event, SurveyOffered):
                 marks[SURVEY_MONTH] = month
                 await count(SurveyCount, survey_keys(month, OFFER_QUESTION, "offered"), ONE)
@@ -249,7 +251,7 @@ class StatsSink:
             "channel": clean_id(ctx.channel),
             "outcome": outcome,
         }
-        await bump(session, OutcomeCount, keys, {"count": 1})
+        await bump(session, OutcomeCount, keys, ONE)
         return True
 
     async def count_response_time(
@@ -270,5 +272,5 @@ class StatsSink:
             "urgent": urgent,
             "bucket": bucket,
         }
-        await bump(session, ResponseTimeCount, keys, {"count": 1})
+        await bump(session, ResponseTimeCount, keys, ONE)
         return bucket
