@@ -49,6 +49,8 @@ LIVE_COMMANDS = frozenset({"menu", "forget"})
 SURVEY_DUE = "survey_due"
 """A mark the service sets to "yes" when this conversation has not been offered the survey this
 month; the engine sets it to "no" when it offers."""
+OPTION_SETS = 5000
+"""Button sets remembered at most (places × languages, plus lists of suggested topics)."""
 
 
 @dataclass
@@ -66,6 +68,18 @@ class Engine:
         self.texts = texts
         self.understanding: Understanding = understanding or NoUnderstanding()
         self.commands = CommandWords(bundle)
+        self._options: dict[tuple[object, ...], OptionSet] = {}
+        """The buttons of each place, once built (content is fixed for an engine's life)."""
+
+    def options(self, st: State) -> OptionSet:
+        """The buttons at `st`'s place: `node_options`, remembered by what it depends on."""
+        key = (st.node, st.lang, bool(st.history), tuple(st.suggestions))
+        found = self._options.get(key)
+        if found is None:
+            if len(self._options) >= OPTION_SETS:  # odd suggestion lists: start over
+                self._options.clear()
+            found = self._options[key] = node_options(self.bundle, self.texts, st)
+        return found
 
     def new_state(self, lang: str | None = None, source: str | None = None) -> State:
         """A first contact; with `lang` the language question is skipped."""
@@ -397,7 +411,7 @@ class _Turn:
         return self.b.node(self.st.node) if self.st.node else None
 
     def current_options(self) -> OptionSet:
-        return node_options(self.b, self.e.texts, self.st)
+        return self.e.options(self.st)
 
     def say(
         self, key: str, options: OptionSet, *, topic: str | None = None, escalate: bool = False

@@ -52,6 +52,8 @@ EXPLAINED = 0.7
 """In option matching, the share of the score for how much of the typed text a label explains;
 the rest is for how much of the label the text covers. Typed words a label cannot explain ("не"
 in "не работать") matter more than label words the user did not bother to type."""
+LABELS_REMEMBERED = 10_000
+"""Button labels whose words are remembered at most (content has a few hundred)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Matcher:
         for lang, phrases in (operator_words or {}).items():
             add(OPERATOR, lang, phrases or ())
 
+        self._labels: dict[str, list[str]] = {}
         self._vocab = Vocabulary(w for _, phrase_words in entries for w in phrase_words)
         sharing: dict[tuple[str, ...], set[str]] = {}
         for label, phrase_words in entries:
@@ -150,13 +153,22 @@ class Matcher:
         typed = words(text)
         if not typed or not labels:
             return None
-        scores = [_overlap(typed, words(label)) for label in labels]
+        scores = [_overlap(typed, self._label_words(label)) for label in labels]
         ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
         best = ranked[0]
         second = scores[ranked[1]] if len(ranked) > 1 else 0.0
         if scores[best] >= OPTION_CONFIDENT and scores[best] - second >= OPTION_MARGIN:
             return best, round(scores[best], 3)
         return None
+
+    def _label_words(self, label: str) -> list[str]:
+        """A button label's skeleton words, worked out once (labels come from content)."""
+        found = self._labels.get(label)
+        if found is None:
+            if len(self._labels) >= LABELS_REMEMBERED:
+                self._labels.clear()
+            found = self._labels[label] = words(label)
+        return found
 
     def _hits(self, text: str) -> list[_Hit]:
         best: dict[int, tuple[float, int]] = {}
@@ -216,6 +228,7 @@ def _overlap(typed: list[str], label: list[str]) -> float:
         return 0.0
     if typed == label:
         return 1.0
-    covered = sum(max(similarity(t, w) for t in typed) for w in label) / len(label)
-    explained = sum(max(similarity(t, w) for w in label) for t in typed) / len(typed)
+    grid = [[similarity(t, w) for w in label] for t in typed]  # each pair once
+    covered = sum(map(max, zip(*grid, strict=True))) / len(label)
+    explained = sum(map(max, grid)) / len(typed)
     return EXPLAINED * explained + (1 - EXPLAINED) * covered

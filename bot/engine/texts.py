@@ -88,6 +88,9 @@ class Texts:
 
     def __init__(self, bundle: Bundle, hotline: HotlineSettings) -> None:
         self.bundle = bundle
+        self._rendered: dict[tuple[str, str, bool], str] = {}
+        """Texts without runtime placeholders, once rendered: content and settings are fixed for
+        the life of this object (new content makes a new one)."""
         self._fills: dict[str, dict[str, str]] = {}
         for lang in LOCALES:
             fills = {name: format_value(v, lang) for name, v in bundle.values.items()}
@@ -112,6 +115,14 @@ class Texts:
     ) -> str:
         """The text of `key` in `lang` (its SMS variant when asked); `extra` fills runtime
         placeholders such as a queue position."""
+        if extra:
+            return self._render(lang, key, sms, extra)
+        cached = self._rendered.get((lang, key, sms))
+        if cached is None:
+            cached = self._rendered[(lang, key, sms)] = self._render(lang, key, sms, None)
+        return cached
+
+    def _render(self, lang: str, key: str, sms: bool, extra: Mapping[str, str] | None) -> str:
         entry = self.bundle.texts.get(lang, {}).get(key) or self.bundle.texts["ru"].get(key)
         if entry is None:
             return key

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
+from itertools import groupby
 from types import MappingProxyType
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -115,6 +116,30 @@ async def bump(
         await session.execute(insert(table).values(values))
 
 
+def _shape(
+    keys: tuple[tuple[str, Any], ...], counts: Mapping[str, int]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(name for name, _ in keys), tuple(sorted(counts))
+
+
+async def _upsert_many(
+    session: AsyncSession,
+    model: type[Base],
+    key_names: Sequence[str],
+    count_names: Sequence[str],
+    rows: list[dict[str, Any]],
+) -> None:
+    """`bump` for many rows of one shape at once (SQLite and PostgreSQL)."""
+    table = cast(Table, model.__table__)
+    insert_ = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert_(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key_names),
+        set_={name: table.c[name] + stmt.excluded[name] for name in count_names},
+    )
+    await session.execute(stmt, rows)
+
+
 class Tally:
     """Increments of a batch of turns, summed per counter row and written once each before the
     batch commits, in a fixed order (two processes' batches never wait on each other in a
@@ -132,9 +157,23 @@ class Tally:
         def order(row: tuple[type[Base], tuple[tuple[str, Any], ...]]) -> tuple[str, str]:
             return str(row[0].__tablename__), repr(row[1])
 
-        for model, keys in sorted(self._sums, key=order):
-            await bump(session, model, dict(keys), self._sums[(model, keys)])
-        self._sums.clear()
+        rows = sorted(self._sums, key=order)
+        sums, self._sums = self._sums, {}
+        if session.get_bind().dialect.name not in ("sqlite", "postgresql"):
+            for model, keys in rows:
+                await bump(session, model, dict(keys), sums[(model, keys)])
+            return
+        # rows of one shape (table, key and count columns) go as one statement with many
+        # parameter sets, still in the fixed order
+        shapes = groupby(rows, key=lambda row: (row[0], *_shape(row[1], sums[row])))
+        for (model, key_names, count_names), group in shapes:
+            await _upsert_many(
+                session,
+                model,
+                key_names,
+                count_names,
+                [{**dict(keys), **sums[(model, keys)]} for _, keys in group],
+            )
 
 
 ONE: Mapping[str, int] = MappingProxyType({"count": 1})
