@@ -1,7 +1,8 @@
 """The load benchmark: `python -m bench.load` (or `make bench`).
 
 For each configuration (sqlite: one process; pg1: PostgreSQL, one process; pg2: PostgreSQL, two
-processes behind a round-robin "proxy") it starts fresh fakes and servers for each phase:
+processes behind a round-robin "proxy"; pg1w and pg2w: one or two `serve --no-turns` with as many
+`work` processes taking the turns) it starts fresh fakes and servers for each phase:
 
 1. intake: N Telegram updates posted open loop; inbound msg/s sustained (until all accepted and
    processed), accept-only msg/s, webhook latency, turns/s, and the outbound pace over the
@@ -108,7 +109,7 @@ class Run:
         url = await self.database(config, "intake" if phase == "intake" else "talk")
         fakes = start_fakes(self.procs, args.sms_rate)
         env = server_env(url, self.workdir / f"{config.name}-data", fakes, args.sms_rate)
-        servers = start_servers(self.procs, config.processes, env)
+        servers = start_servers(self.procs, config, env)
         probe = Probe(url)
         try:
             yield servers, Tracker(self.session, fakes.telegram.url, fakes.twilio.url), probe
@@ -142,9 +143,8 @@ class Run:
         args = self.args
         async with self.stack(config, "conversations", figures, grace=30.0) as stack:
             servers, tracker, probe = stack
-            poster = Poster(
-                self.session, [s.url for s in servers], DEFAULT_AUTH_TOKEN, args.concurrency
-            )
+            urls = [s.url for s in servers if s.url]  # `work` processes take no requests
+            poster = Poster(self.session, urls, DEFAULT_AUTH_TOKEN, args.concurrency)
             crowd = Crowd(self.model, poster, tracker, self.rng(f"talk:{config.name}"))
             result = await phases.conversations(
                 crowd,

@@ -129,7 +129,7 @@ async def intake(
     """Post `updates` open loop over `concurrency` connections; then wait for `done` (the
     server processed them all), then watch the outbound backlog `backlog_seconds` longer."""
     result = IntakeResult(len(updates))
-    poster = Poster(session, [s.url for s in servers], "", concurrency=concurrency)
+    poster = Poster(session, [s.url for s in servers if s.url], "", concurrency=concurrency)
     stop = asyncio.Event()
     sampler = Sampler(probe)
     background = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,23 @@ class Config:
     database: str
     """sqlite or postgresql."""
     processes: int
+    """`serve` processes taking webhooks."""
+    workers: int = 0
+    """`work` processes taking the turns (then the `serve` processes run with --no-turns)."""
+
+    def describe(self) -> str:
+        served = f"{self.processes} serve"
+        if self.workers:
+            return f"{served} --no-turns + {self.workers} work"
+        return served
 
 
 CONFIGS = {
     "sqlite": Config("sqlite", "sqlite", 1),
     "pg1": Config("pg1", "postgresql", 1),
     "pg2": Config("pg2", "postgresql", 2),
+    "pg1w": Config("pg1w", "postgresql", 1, workers=1),
+    "pg2w": Config("pg2w", "postgresql", 2, workers=2),
 }
 
 
@@ -76,9 +88,11 @@ def server_env(database_url: str, data_dir: Path, fakes: Fakes, sms_rate: float)
     }
 
 
-def start_servers(procs: Group, count: int, env: dict[str, str]) -> list[Proc]:
+def start_servers(procs: Group, config: Config, env: dict[str, str]) -> list[Proc]:
+    """The `serve` processes (each with its url) and then the `work` processes (without)."""
     servers = []
-    for index in range(count):
+    extra = ["--no-turns"] if config.workers else []
+    for index in range(config.processes):
         port = free_port()
         proc = procs.start(
             f"server-{index + 1}",
@@ -91,6 +105,7 @@ def start_servers(procs: Group, count: int, env: dict[str, str]) -> list[Proc]:
                 "--port",
                 str(port),
                 "--no-reload-content",
+                *extra,
             ],
             env,
         )
@@ -100,7 +115,25 @@ def start_servers(procs: Group, count: int, env: dict[str, str]) -> list[Proc]:
             wait_healthy(proc, proc.url)
     for proc in servers[1:]:
         wait_healthy(proc, proc.url)
-    return servers
+    workers = [
+        procs.start(f"work-{n + 1}", ["-m", "bot", "work", "--no-reload-content"], env)
+        for n in range(config.workers)
+    ]
+    for proc in workers:
+        wait_working(proc)
+    return servers + workers
+
+
+def wait_working(proc: Proc, timeout: float = 60.0) -> None:
+    """Until a `work` process says it is working (it prints a line once started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited {proc.popen.returncode}; see {proc.log}")
+        if "Working the inbox" in proc.log.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} did not start within {timeout:.0f}s; see {proc.log}")
 
 
 def start_echo(procs: Group, fakes: Fakes) -> Proc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,13 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.channels.web.channel import open_web
 from bot.channels.web.hub import Hub
+from bot.conversation import ConversationService
 from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
 from bot.delivery.signals import Signals
-from bot.delivery.turns import Turns
+from bot.delivery.turns import Acknowledge, Shaper, Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
 from bot.operators.accounts import announce_first_operator
@@ -56,6 +57,48 @@ DESK = "desk"
 """Wake-up topics (see `bot/delivery/signals.py`)."""
 
 
+ELSEWHERE_NEEDS_POSTGRES = (
+    "processing the inbox in separate `work` processes needs PostgreSQL (DATABASE_URL="
+    "postgresql+asyncpg://...): SQLite has no row locks and no wake-ups between processes"
+)
+
+
+async def open_service(settings: Settings) -> tuple[App, StatsSink]:
+    """The app with the sinks every turn feeds: the statistics and the operator queue."""
+    stats = StatsSink(StatsConfig.from_settings(settings))
+    hours = Hours(settings.hotline)
+    secret = settings.resolved_secret_key()
+    handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
+    app = await open_app(settings, sinks=[stats, handovers])
+    return app, stats
+
+
+def inbox_worker(
+    service: ConversationService,
+    signals: Signals,
+    notifier: Notifier,
+    *,
+    acknowledgers: Mapping[str, Acknowledge],
+    shapers: Mapping[str, Shaper],
+) -> InboxWorker:
+    """Turns on the inbox: replies wake their channel's sender, changes wake the console, in
+    this process and (PostgreSQL) the others."""
+
+    def queued(channel: str) -> None:
+        signals.publish(OUTBOX + channel)
+
+    turns = Turns(
+        service,
+        service.sessions,
+        on_queued=queued,
+        on_committed=notifier.touch,
+        acknowledgers=acknowledgers,
+        shapers=shapers,
+    )
+    lanes = 1 if signals.dsn is None else 2  # SQLite lets one transaction write at a time
+    return InboxWorker(service.sessions, turns.handle, turns.batch, lanes=lanes)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -76,17 +119,22 @@ class Runtime:
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, watch_content: bool = True, local_url: str = ""
+        cls,
+        settings: Settings,
+        *,
+        watch_content: bool = True,
+        local_url: str = "",
+        turns: bool = True,
     ) -> Runtime:
         """`local_url`: where this server listens, for the first-start message when no
-        PUBLIC_URL is set (e.g. http://127.0.0.1:8080)."""
+        PUBLIC_URL is set (e.g. http://127.0.0.1:8080). `turns`: False leaves the inbox to
+        `work` processes (PostgreSQL only)."""
         secret = settings.resolved_secret_key()
-        stats = StatsSink(StatsConfig.from_settings(settings))
-        hours = Hours(settings.hotline)
-        handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
-        app = await open_app(settings, sinks=[stats, handovers])
+        app, stats = await open_service(settings)
         service = app.service
         dsn = asyncpg_dsn(settings.database_url)
+        if not turns and dsn is None:
+            raise ValueError(ELSEWHERE_NEEDS_POSTGRES)
         signals = Signals(dsn)
         elections: dict[str, Election] = {}
 
@@ -136,18 +184,11 @@ class Runtime:
         def queued(channel: str) -> None:
             signals.publish(OUTBOX + channel)
 
-        turns = Turns(
-            service,
-            service.sessions,
-            on_queued=queued,
-            on_committed=notifier.touch,
-            acknowledgers=acknowledgers,
-            shapers=shapers,
+        worker = inbox_worker(
+            service, signals, notifier, acknowledgers=acknowledgers, shapers=shapers
         )
-        worker = InboxWorker(
-            service.sessions, turns.handle, turns.batch, lanes=1 if dsn is None else 2
-        )
-        signals.on(INBOX, worker.wake)
+        if turns:
+            signals.on(INBOX, worker.wake)
         intake = Intake(service.sessions, secret, on_accept=lambda: signals.publish(INBOX))
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
         runtime.signals, runtime.elections = signals, elections
@@ -175,7 +216,10 @@ class Runtime:
         runtime._spawn("signals", signals.run())
         for job, election in elections.items():
             runtime._spawn(f"election:{job}", election.run())
-        runtime._spawn("inbox", worker.run())
+        if turns:
+            runtime._spawn("inbox", worker.run())
+        else:
+            log.info("inbox: processed by `work` processes, not here")
         for channel, sender in senders.items():
             runtime._spawn(f"outbox:{channel}", sender.run())
         if runtime.telegram is not None:

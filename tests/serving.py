@@ -85,10 +85,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    command = ["serve", "--port", str(port), "--no-reload-content", *options]
+    return start_bot(env, log, *command)
+
+
+def start_bot(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen[bytes]:
+    """`python -m bot COMMAND...` in the background, its output appended to `log`."""
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-reload-content"],
+            [sys.executable, "-m", "bot", *command],
             cwd=ROOT,
             env=env,
             stdout=output,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 import uvicorn
 
+from bot.runtime import ELSEWHERE_NEEDS_POSTGRES
 from bot.settings import Settings
+from bot.storage.database import asyncpg_dsn
 from bot.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,11 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="do not watch flows/ and content/ for changes",
     )
+    p.add_argument(
+        "--no-turns",
+        action="store_true",
+        help="leave the inbox to `python -m bot work` processes (PostgreSQL only)",
+    )
     p.set_defaults(run=run)
 
 
@@ -32,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ten lines per SMS
     settings = Settings.from_env()
+    if args.no_turns and asyncpg_dsn(settings.database_url) is None:
+        print(f"serve: {ELSEWHERE_NEEDS_POSTGRES}", file=sys.stderr)
+        return 2
     channels = ["web chat (/chat)"]
     if settings.telegram.enabled:
         channels.append("telegram")
@@ -47,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         settings,
         watch_content=not args.no_reload_content,
         local_url=f"http://{args.host}:{args.port}",
+        turns=not args.no_turns,
     )
     uvicorn.run(
         app,

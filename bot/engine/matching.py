@@ -229,6 +229,6 @@ def _overlap(typed: list[str], label: list[str]) -> float:
     if typed == label:
         return 1.0
     grid = [[similarity(t, w) for w in label] for t in typed]  # each pair once
-    covered = sum(map(max, zip(*grid, strict=True))) / len(label)
+    covered: float = sum(map(max, zip(*grid, strict=True))) / len(label)
     explained = sum(map(max, grid)) / len(typed)
     return EXPLAINED * explained + (1 - EXPLAINED) * covered

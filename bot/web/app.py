@@ -23,12 +23,17 @@ from bot.stats.config import StatsConfig
 from bot.web.health import database_ok
 
 
-def create_app(settings: Settings, *, watch_content: bool = True, local_url: str = "") -> Starlette:
+def create_app(
+    settings: Settings, *, watch_content: bool = True, local_url: str = "", turns: bool = True
+) -> Starlette:
+    """`turns`: False leaves the inbox to `work` processes (see `bot/inbox_process.py`)."""
     holder: dict[str, Runtime] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings, watch_content=watch_content, local_url=local_url)
+        runtime = await Runtime.start(
+            settings, watch_content=watch_content, local_url=local_url, turns=turns
+        )
         holder["runtime"] = runtime
         app.state.runtime = runtime
         try:

@@ -1,0 +1,53 @@
+"""`work`: process the inbox only, beside `serve --no-turns` (PostgreSQL), until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+from bot.inbox_process import InboxProcess
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "work",
+        help="process the inbox in a process of its own, beside `serve --no-turns` (PostgreSQL)",
+    )
+    p.add_argument(
+        "--no-reload-content",
+        action="store_true",
+        help="do not watch flows/ and content/ for changes",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the bot's token
+    settings = Settings.from_env()
+    try:
+        return asyncio.run(_work(settings, watch_content=not args.no_reload_content))
+    except ValueError as error:
+        print(f"work: {error}", file=sys.stderr)
+        return 2
+
+
+async def _work(settings: Settings, *, watch_content: bool) -> int:
+    process = await InboxProcess.start(settings, watch_content=watch_content)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print("Working the inbox (stop with Ctrl+C or SIGTERM)", flush=True)
+    try:
+        await process.run(stop)
+    finally:
+        await process.close()
+    return 0

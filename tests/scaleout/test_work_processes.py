@@ -1,0 +1,180 @@
+"""`serve --no-turns` taking the webhooks and `work` processes taking the turns, on one PostgreSQL
+database: every update is answered exactly once and in order, button presses are acknowledged
+once, the bot's pace holds, and when a `work` process is killed mid-burst the other finishes its
+part. On SQLite both refuse to start, with a message saying why."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import build_engine
+from bot.engine.engine import Engine
+from bot.engine.loader import load_or_raise
+from tests.channels.telegram.conftest import expected_texts, process_env
+from tests.conftest import ROOT, _postgres_available, make_settings
+from tests.fakes import updates
+from tests.fakes.telegram_api import FakeTelegram
+from tests.scaleout.test_processes import HEADERS, LANGS, collapse, received
+from tests.serving import free_port, start_bot, start_server, wait_healthy
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = _postgres_available()
+    if url is None:
+        pytest.skip("PostgreSQL unreachable (this fails instead of skipping when CI is set)")
+    return url
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    settings = make_settings(tmp_path_factory.mktemp("engine"), "sqlite+aiosqlite://")
+    return build_engine(load_or_raise(ROOT), settings)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram(rate_global=30, rate_per_chat=1) as telegram:
+        yield telegram
+
+
+def conversation(engine: Engine, chat: int, first_id: int) -> list[dict[str, Any]]:
+    """A deep-link start, the menu's first button pressed, back to the menu, a number typed."""
+    lang = LANGS[chat % 3]
+    first_button = f"{engine.bundle.menu_ref}:0"
+    return [
+        updates.text_update(first_id, chat, f"/start {lang}", language_code=lang),
+        updates.button_update(first_id + 1, chat, first_button, language_code=lang),
+        updates.text_update(first_id + 2, chat, "/menu", language_code=lang),
+        updates.text_update(first_id + 3, chat, "2", language_code=lang),
+    ]
+
+
+def terminate(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        if process.poll() is None:
+            process.kill()
+
+
+@contextlib.asynccontextmanager
+async def split(
+    tmp_path: Path, database_url: str, fake: FakeTelegram, workers: int
+) -> AsyncIterator[tuple[str, list[subprocess.Popen[bytes]], list[Path]]]:
+    """One `serve --no-turns` and `workers` `work` processes; (url, work processes, all logs)."""
+    env = process_env(tmp_path, database_url, fake)
+    port = free_port()
+    logs = [tmp_path / "serve.log", *(tmp_path / f"work{n}.log" for n in range(workers))]
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        started.append(start_server(env, port, logs[0], "--no-turns"))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            await wait_healthy(client, started[0])  # it applied the migrations
+        work = [start_bot(env, log, "work", "--no-reload-content") for log in logs[1:]]
+        started += work
+        for log in logs[1:]:
+            for _ in range(600):
+                if log.exists() and "Working the inbox" in log.read_text():
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"a work process did not start: {log.read_text()}")
+        yield f"http://127.0.0.1:{port}", work, logs
+    finally:
+        terminate(started)
+
+
+async def post_all(url: str, waves: dict[int, list[dict[str, Any]]]) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def user(chat: int) -> None:
+            for update in waves[chat]:
+                response = await client.post(
+                    f"{url}/telegram/webhook", json=update, headers=HEADERS
+                )
+                assert response.status_code == 200, response.text
+
+        await asyncio.gather(*(user(chat) for chat in waves))
+
+
+async def test_work_processes_answer_every_update_once_in_order_and_acknowledge_buttons(
+    tmp_path: Path, postgres_url: str, fake: FakeTelegram, engine: Engine
+) -> None:
+    chats = [900_000 + n for n in range(45)]
+    waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
+    expected = {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
+    total = sum(len(texts) for texts in expected.values())
+    async with split(tmp_path, postgres_url, fake, workers=2) as (url, _, logs):
+        await post_all(url, waves)
+        assert await fake.wait_until_async(lambda: len(fake.sent()) >= total, timeout=90)
+        await asyncio.sleep(1.5)  # anything sent twice would arrive by now
+        text = {log.name: log.read_text() for log in logs}
+    for chat in chats:
+        assert received(fake, chat) == expected[chat], chat
+    assert len(fake.sent()) == total
+    assert len(fake.calls_to("answerCallbackQuery")) == len(chats)  # each press, once
+    assert fake.throttled == 0
+    assert "processed by `work` processes" in text["serve.log"]
+    assert not any("Traceback" in body for body in text.values()), text
+
+
+async def test_when_a_work_process_is_killed_mid_burst_the_other_finishes(
+    tmp_path: Path, postgres_url: str, fake: FakeTelegram, engine: Engine
+) -> None:
+    chats = [950_000 + n for n in range(60)]
+    waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
+    expected = {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
+    total = sum(len(texts) for texts in expected.values())
+    async with split(tmp_path, postgres_url, fake, workers=2) as (url, work, _):
+        burst = asyncio.create_task(post_all(url, waves))
+        assert await fake.wait_until_async(lambda: len(fake.sent()) >= 20, timeout=60)
+        work[0].send_signal(signal.SIGKILL)
+        work[0].wait()
+        sent_before = len(fake.sent())
+        await burst
+        assert await fake.wait_until_async(
+            lambda: all(collapse(received(fake, chat)) == expected[chat] for chat in chats),
+            timeout=90,
+        ), [chat for chat in chats if collapse(received(fake, chat)) != expected[chat]]
+    assert sent_before < total, "the kill should land mid-burst"
+    assert fake.throttled == 0
+
+
+@pytest.mark.parametrize("command", [["work"], ["serve", "--no-turns"]])
+def test_on_sqlite_turns_elsewhere_is_refused_with_the_reason(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+        "BOT_SECRET_KEY": "test-secret-key",
+        "OPERATOR_BOOTSTRAP": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "needs PostgreSQL" in done.stderr
