@@ -55,6 +55,8 @@ INBOX = "inbox"
 OUTBOX = "outbox:"
 DESK = "desk"
 """Wake-up topics (see `bot/delivery/signals.py`)."""
+INTAKE_FLUSHES = 4
+"""On PostgreSQL, transactions storing accepted updates at once (see `Intake`)."""
 
 
 ELSEWHERE_NEEDS_POSTGRES = (
@@ -189,7 +191,12 @@ class Runtime:
         )
         if turns:
             signals.on(INBOX, worker.wake)
-        intake = Intake(service.sessions, secret, on_accept=lambda: signals.publish(INBOX))
+        intake = Intake(
+            service.sessions,
+            secret,
+            on_accept=lambda: signals.publish(INBOX),
+            flushes=1 if dsn is None else INTAKE_FLUSHES,
+        )
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
         runtime.signals, runtime.elections = signals, elections
         runtime.web_hub = web_hub

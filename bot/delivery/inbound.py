@@ -3,7 +3,7 @@ or address exists, until intake turns the one into a pseudonym and seals the oth
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 MESSAGE = "message"
@@ -35,5 +35,7 @@ class Inbound:
     """A platform token to acknowledge once processed (a Telegram callback query id)."""
 
     def body(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {name: data[name] for name in BODY_FIELDS if data[name] is not None}
+        # the fields are strings or None: read directly (`asdict` copies recursively, a tenth of
+        # a webhook's time under a burst)
+        fields = ((name, getattr(self, name)) for name in BODY_FIELDS)
+        return {name: value for name, value in fields if value is not None}

@@ -42,22 +42,34 @@ class Intake:
         *,
         on_accept: Callable[[], None] = lambda: None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        flushes: int = 1,
     ) -> None:
+        """`flushes`: transactions storing updates at once (1 on SQLite, which writes one at
+        a time; on PostgreSQL more, so a request arriving while one commits need not wait for
+        it: a webhook's wait, not the CPU, is what limits a platform's parallel deliveries)."""
+        self.flushes = flushes
         self.sessions = sessions
         self.secret = secret
         self.sealer = Sealer(secret)
         self.on_accept = on_accept
         self.clock = clock
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        """Kept referenced while they run."""
+        self._running = 0
+        self._idle = 0
+        """Flushers between two batches (they take what arrived meanwhile)."""
 
     async def accept(self, inbound: Inbound) -> bool:
         """Store the update durably; False when it was already there. Database errors propagate
         (the caller answers 503 so the platform retries)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((self._row(inbound), future))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
+        if not self._idle and self._running < self.flushes:
+            self._running += 1
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         return await future
 
     def _row(self, inbound: Inbound) -> dict[str, Any]:
@@ -83,8 +95,14 @@ class Intake:
     async def _flush(self) -> None:
         try:
             while self._waiting:
-                await asyncio.sleep(0)  # let the requests already in flight join this batch
+                self._idle += 1
+                try:
+                    await asyncio.sleep(0)  # let the requests already in flight join this batch
+                finally:
+                    self._idle -= 1
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                if not batch:  # another flusher took them
+                    return
                 try:
                     added = await self._store([row for row, _ in batch])
                 except Exception as error:
@@ -100,7 +118,7 @@ class Intake:
                 if woken:
                     self.on_accept()
         finally:
-            self._flusher = None
+            self._running -= 1  # at once, not in a done callback: `accept` counts on it
 
     async def _store(self, rows: list[dict[str, Any]]) -> list[bool]:
         """Insert what is new; per row, whether it was (the first of repeats within a batch)."""

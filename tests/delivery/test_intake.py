@@ -69,3 +69,38 @@ async def test_a_caller_that_went_away_does_not_break_the_batch(app: App) -> Non
     with pytest.raises(asyncio.CancelledError):
         await gone
     assert await stored(app) == 2  # stored all the same: a redelivery will find it
+
+
+@pytest.mark.parametrize("flushes", [1, 3])
+async def test_at_most_flushes_transactions_store_at_once_and_none_is_left_waiting(
+    app: App, flushes: int
+) -> None:
+    """While a transaction commits, what arrives goes into another one, up to `flushes`; every
+    caller is answered, however the arrivals and the commits interleave."""
+    intake = Intake(app.service.sessions, b"k", flushes=flushes)
+    real = intake._store
+    running, most, sizes = 0, 0, []
+
+    async def slow(rows: list[dict[str, object]]) -> list[bool]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        sizes.append(len(rows))
+        await asyncio.sleep(0.02)  # a commit waiting for the disk
+        try:
+            return await real(rows)  # type: ignore[arg-type]
+        finally:
+            running -= 1
+
+    intake._store = slow  # type: ignore[method-assign]
+
+    async def arrive(n: int) -> bool:
+        await asyncio.sleep(0.003 * (n % 13))  # requests trickling in while others commit
+        return await intake.accept(update(n, user=f"u{n % 7}"))
+
+    added = await asyncio.wait_for(asyncio.gather(*(arrive(n) for n in range(120))), 30)
+    assert added == [True] * 120
+    assert await stored(app) == 120
+    assert most == flushes
+    assert sum(sizes) == 120
+    assert intake._running == 0
