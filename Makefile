@@ -39,7 +39,7 @@ format: $(STAMP)
 	$(PY) -m ruff format bot tests
 	$(PY) -m ruff check --fix bot tests
 
-# The load benchmark (about 7 minutes; see README, "Load benchmark"). Needs PostgreSQL for pg1/pg2.
+# The load benchmark (about 9 minutes; see README, "Load benchmark"). Needs PostgreSQL for pg*.
 bench: $(STAMP)
 	$(PY) -m bench.load
 

@@ -286,7 +286,11 @@ def fill_conversations(figures: Figures, result: phases.ConversationResult) -> N
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
-    parser.add_argument("--configs", default="sqlite,pg1,pg2", help="comma-separated: %(default)s")
+    parser.add_argument(
+        "--configs",
+        default="sqlite,pg1,pg2,pg1w",
+        help=f"comma-separated, of {','.join(CONFIGS)} (default: %(default)s)",
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
