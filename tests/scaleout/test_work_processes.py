@@ -22,6 +22,7 @@ from bot.app import build_engine
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
 from tests.channels.telegram.conftest import expected_texts, process_env
+from tests.channels.web.conftest import Visitor
 from tests.conftest import ROOT, _postgres_available, make_settings
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
@@ -155,6 +156,26 @@ async def test_when_a_work_process_is_killed_mid_burst_the_other_finishes(
         ), [chat for chat in chats if collapse(received(fake, chat)) != expected[chat]]
     assert sent_before < total, "the kill should land mid-burst"
     assert fake.throttled == 0
+
+
+async def test_a_web_chat_visitor_is_answered_through_the_work_process(
+    tmp_path: Path, postgres_url: str, fake: FakeTelegram
+) -> None:
+    """The reply is queued in the `work` process and streamed by the `serve` holding the page:
+    the wake-up crosses processes."""
+    async with split(tmp_path, postgres_url, fake, workers=1) as (url, _, _):
+        browser = Visitor(url)
+        try:
+            assert (await browser.open("/chat?lang=ru")).status_code == 200
+            cookie = browser.secret  # Secure (PUBLIC_URL is https): kept for plain http here
+            browser.client.cookies.clear()
+            browser.client.cookies.set("webchat", cookie, domain="127.0.0.1", path="/chat")
+            async with browser.events() as events:
+                assert (await browser.start()).status_code == 202
+                first = await events.next(timeout=15)
+                assert first.get("text"), first
+        finally:
+            await browser.close()
 
 
 @pytest.mark.parametrize("command", [["work"], ["serve", "--no-turns"]])
