@@ -21,11 +21,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the server: webhooks, channels, health")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument(
-        "--no-reload-content",
-        action="store_true",
-        help="do not watch flows/ and content/ for changes",
-    )
+    add_reload_option(p)
     p.add_argument(
         "--no-turns",
         action="store_true",
@@ -34,11 +30,24 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def add_reload_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-reload-content",
+        action="store_true",
+        help="do not watch flows/ and content/ for changes",
+    )
+
+
+def service_logging() -> None:
+    """What a long-running process logs: its own INFO, not the HTTP clients' chatter."""
     logging.getLogger().setLevel(logging.INFO)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ten lines per SMS
+
+
+def run(args: argparse.Namespace) -> int:
+    service_logging()
     settings = Settings.from_env()
     if args.no_turns and asyncpg_dsn(settings.database_url) is None:
         print(f"serve: {ELSEWHERE_NEEDS_POSTGRES}", file=sys.stderr)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from typing import Any
 
+from bot.cli.serve import add_reload_option, service_logging
 from bot.inbox_process import InboxProcess
 from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def add_parser(sub: Any) -> None:
@@ -20,17 +18,12 @@ def add_parser(sub: Any) -> None:
         "work",
         help="process the inbox in a process of its own, beside `serve --no-turns` (PostgreSQL)",
     )
-    p.add_argument(
-        "--no-reload-content",
-        action="store_true",
-        help="do not watch flows/ and content/ for changes",
-    )
+    add_reload_option(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the bot's token
+    service_logging()
     settings = Settings.from_env()
     try:
         return asyncio.run(_work(settings, watch_content=not args.no_reload_content))

@@ -9,7 +9,7 @@ import contextlib
 import random
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import build_engine
 from bot.engine.engine import Engine
-from bot.engine.loader import load_or_raise
 from tests.channels.telegram.conftest import SECRET, expected_texts, process_env
-from tests.conftest import ROOT, _postgres_available, make_settings
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
 from tests.serving import free_port, start_server, wait_healthy
@@ -30,20 +27,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 LANGS = ("ru", "uz", "tg")
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    url = _postgres_available()
-    if url is None:
-        pytest.skip("PostgreSQL unreachable (this fails instead of skipping when CI is set)")
-    return url
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    settings = make_settings(tmp_path_factory.mktemp("engine"), "sqlite+aiosqlite://")
-    return build_engine(load_or_raise(ROOT), settings)
 
 
 def conversation(chat: int, first_id: int) -> list[dict[str, Any]]:
@@ -124,12 +107,6 @@ def received(fake: FakeTelegram, chat: int) -> list[str]:
 def collapse(texts: list[str]) -> list[str]:
     """Adjacent repeats folded: a message re-sent after a crash comes right after itself."""
     return [text for n, text in enumerate(texts) if n == 0 or texts[n - 1] != text]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram(rate_global=30, rate_per_chat=1) as telegram:
-        yield telegram
 
 
 async def test_two_processes_answer_every_update_once_in_order_at_the_bots_pace(

@@ -11,45 +11,23 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.app import build_engine
 from bot.engine.engine import Engine
-from bot.engine.loader import load_or_raise
 from tests.channels.telegram.conftest import expected_texts, process_env
 from tests.channels.web.conftest import Visitor
-from tests.conftest import ROOT, _postgres_available, make_settings
+from tests.conftest import ROOT
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
 from tests.scaleout.test_processes import HEADERS, LANGS, collapse, received
 from tests.serving import free_port, start_bot, start_server, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    url = _postgres_available()
-    if url is None:
-        pytest.skip("PostgreSQL unreachable (this fails instead of skipping when CI is set)")
-    return url
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    settings = make_settings(tmp_path_factory.mktemp("engine"), "sqlite+aiosqlite://")
-    return build_engine(load_or_raise(ROOT), settings)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram(rate_global=30, rate_per_chat=1) as telegram:
-        yield telegram
 
 
 def conversation(engine: Engine, chat: int, first_id: int) -> list[dict[str, Any]]:
@@ -62,6 +40,14 @@ def conversation(engine: Engine, chat: int, first_id: int) -> list[dict[str, Any
         updates.text_update(first_id + 2, chat, "/menu", language_code=lang),
         updates.text_update(first_id + 3, chat, "2", language_code=lang),
     ]
+
+
+def plan(
+    engine: Engine, chats: list[int]
+) -> tuple[dict[int, list[dict[str, Any]]], dict[int, list[str]]]:
+    """Each chat's updates, and the texts the fake must receive for them."""
+    waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
+    return waves, {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
 
 
 def terminate(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -119,8 +105,7 @@ async def test_work_processes_answer_every_update_once_in_order_and_acknowledge_
     tmp_path: Path, postgres_url: str, fake: FakeTelegram, engine: Engine
 ) -> None:
     chats = [900_000 + n for n in range(45)]
-    waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
-    expected = {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
+    waves, expected = plan(engine, chats)
     total = sum(len(texts) for texts in expected.values())
     async with split(tmp_path, postgres_url, fake, workers=2) as (url, _, logs):
         await post_all(url, waves)
@@ -140,8 +125,7 @@ async def test_when_a_work_process_is_killed_mid_burst_the_other_finishes(
     tmp_path: Path, postgres_url: str, fake: FakeTelegram, engine: Engine
 ) -> None:
     chats = [950_000 + n for n in range(60)]
-    waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
-    expected = {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
+    waves, expected = plan(engine, chats)
     total = sum(len(texts) for texts in expected.values())
     async with split(tmp_path, postgres_url, fake, workers=2) as (url, work, _):
         burst = asyncio.create_task(post_all(url, waves))
