@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 
 from bot.app import App, build_engine
 from bot.channels.sms.shaping import SmsShaper
+from bot.channels.sms.transport import CHANNEL as SMS
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper
@@ -64,7 +65,7 @@ class InboxProcess:
             acknowledgers[transport.channel] = transport.acknowledge
         twilio = settings.twilio
         if twilio.enabled and settings.public_url:
-            shapers["sms"] = SmsShaper(lambda: app.service.engine, twilio.max_segments)
+            shapers[SMS] = SmsShaper(lambda: app.service.engine, twilio.max_segments)
         worker = inbox_worker(
             app.service, signals, notifier, acknowledgers=acknowledgers, shapers=shapers
         )

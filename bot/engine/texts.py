@@ -83,6 +83,10 @@ def format_hours(hotline: HotlineSettings, lang: str) -> str:
     return f"{day_text} {opens}–{closes} ({city})"
 
 
+TEXTS_REMEMBERED = 20_000
+"""Rendered texts kept at most (content has a few thousand across languages and SMS)."""
+
+
 class Texts:
     """Renders content keys for a language; missing keys fall back to Russian, then the key."""
 
@@ -119,6 +123,8 @@ class Texts:
             return self._render(lang, key, sms, extra)
         cached = self._rendered.get((lang, key, sms))
         if cached is None:
+            if len(self._rendered) >= TEXTS_REMEMBERED:  # keys content does not have
+                self._rendered.clear()
             cached = self._rendered[(lang, key, sms)] = self._render(lang, key, sms, None)
         return cached
 
