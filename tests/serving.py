@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +91,18 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     command = ["serve", "--port", str(port), "--no-reload-content", *options]
     return start_bot(env, log, *command)
+
+
+def terminate(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to all, then up to 30 s each to finish, then SIGKILL."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        if process.poll() is None:
+            process.kill()
 
 
 def start_bot(env: dict[str, str], log: Path, *command: str) -> subprocess.Popen[bytes]:

@@ -21,7 +21,7 @@ from bot.engine.engine import Engine
 from tests.channels.telegram.conftest import SECRET, expected_texts, process_env
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
-from tests.serving import free_port, start_server, wait_healthy
+from tests.serving import free_port, start_server, terminate, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -90,14 +90,7 @@ async def cluster(
                 await wait_healthy(client, servers[-1])
         yield Cluster([f"http://127.0.0.1:{port}" for port in ports], servers, logs)
     finally:
-        for server in servers:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-        for server in servers:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=30)
-            if server.poll() is None:
-                server.kill()
+        terminate(servers)
 
 
 def received(fake: FakeTelegram, chat: int) -> list[str]:

@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 from tests.fakes import updates
 from tests.fakes.telegram_api import FakeTelegram
 from tests.scaleout.test_processes import HEADERS, LANGS, collapse, received
-from tests.serving import free_port, start_bot, start_server, wait_healthy
+from tests.serving import free_port, start_bot, start_server, terminate, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -48,17 +48,6 @@ def plan(
     """Each chat's updates, and the texts the fake must receive for them."""
     waves = {chat: conversation(engine, chat, 1 + 10 * n) for n, chat in enumerate(chats)}
     return waves, {chat: expected_texts(engine, wave) for chat, wave in waves.items()}
-
-
-def terminate(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=30)
-        if process.poll() is None:
-            process.kill()
 
 
 @contextlib.asynccontextmanager
