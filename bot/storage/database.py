@@ -42,10 +42,15 @@ def open_engine(url: str) -> AsyncEngine:
     # a database that does not answer must fail a webhook within seconds (503: the platform
     # retries), not hold it for asyncpg's default minute; a statement on a connection that went
     # silent (a network partition) gives up after a minute instead of never; a pool a burst
-    # does not exhaust
+    # does not exhaust.
+    # No ping before each use: with asyncpg it is three round trips (BEGIN, a query,
+    # ROLLBACK) for every transaction, under a burst more than the work itself. A connection
+    # that died with the server fails its first statement instead; SQLAlchemy then discards it
+    # and every connection opened before it, that one request or batch fails (a webhook answers
+    # 503, the platform retries; a batch is retried) and the next ones get new connections.
     return create_async_engine(
         url,
-        pool_pre_ping=True,
+        pool_recycle=1800,
         pool_size=10,
         max_overflow=30,
         connect_args={"timeout": 5, "command_timeout": 60},
