@@ -22,6 +22,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot import heap
 from bot.app import App, build_engine
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms.transport import CHANNEL as SMS
@@ -83,6 +84,7 @@ class InboxProcess:
     def reload(self, bundle: Bundle) -> None:
         """New content passed lint: conversations continue on it from their next turn."""
         self.app.service.engine = build_engine(bundle, self.settings)
+        heap.resettle()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work the inbox until `stop` is set, then finish what was accepted (bounded)."""

@@ -19,6 +19,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import heap
 from bot.app import App, build_engine, open_app
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms.transport import SmsTransport
@@ -252,6 +253,7 @@ class Runtime:
     def reload(self, bundle: Bundle) -> None:
         """New content passed lint: conversations continue on it from their next message."""
         self.app.service.engine = build_engine(bundle, self.settings)
+        heap.resettle()
 
     async def stop(self) -> None:
         if self.telegram is not None:

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         watch_content=not args.no_reload_content,
         local_url=f"http://{args.host}:{args.port}",
         turns=not args.no_turns,
+        settle_heap=True,
     )
     uvicorn.run(
         app,

@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import Any
 
+from bot import aio, heap
 from bot.cli.serve import add_reload_option, service_logging
 from bot.inbox_process import InboxProcess
 from bot.settings import Settings
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     service_logging()
     settings = Settings.from_env()
     try:
-        return asyncio.run(_work(settings, watch_content=not args.no_reload_content))
+        return aio.run(_work(settings, watch_content=not args.no_reload_content))
     except ValueError as error:
         print(f"work: {error}", file=sys.stderr)
         return 2
@@ -38,6 +39,7 @@ async def _work(settings: Settings, *, watch_content: bool) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    heap.settle()
     print("Working the inbox (stop with Ctrl+C or SIGTERM)", flush=True)
     try:
         await process.run(stop)

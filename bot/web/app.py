@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import heap
 from bot.channels.sms.webhook import INBOUND_PATH, STATUS_PATH, inbound_endpoint, status_endpoint
 from bot.channels.telegram.channel import WEBHOOK_PATH
 from bot.channels.telegram.webhook import make_endpoint
@@ -24,9 +25,16 @@ from bot.web.health import database_ok
 
 
 def create_app(
-    settings: Settings, *, watch_content: bool = True, local_url: str = "", turns: bool = True
+    settings: Settings,
+    *,
+    watch_content: bool = True,
+    local_url: str = "",
+    turns: bool = True,
+    settle_heap: bool = False,
 ) -> Starlette:
-    """`turns`: False leaves the inbox to `work` processes (see `bot/inbox_process.py`)."""
+    """`turns`: False leaves the inbox to `work` processes (see `bot/inbox_process.py`).
+    `settle_heap`: once started, keep what the process holds out of garbage collections
+    (`bot/heap.py`; for `serve`, not for the many apps of one test run)."""
     holder: dict[str, Runtime] = {}
 
     @contextlib.asynccontextmanager
@@ -36,6 +44,8 @@ def create_app(
         )
         holder["runtime"] = runtime
         app.state.runtime = runtime
+        if settle_heap:
+            heap.settle()
         try:
             yield
         finally:
