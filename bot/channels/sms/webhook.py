@@ -6,7 +6,6 @@ MessageSid is recorded once."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,7 +25,7 @@ from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import RECORD_TIMEOUT
+from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ def inbound_endpoint(
             source=from_sms(body, source_keywords),
         )
         try:
-            await asyncio.wait_for(intake().accept(inbound), RECORD_TIMEOUT)
+            await recorded(intake().accept(inbound))
         except Exception:
             log.warning("sms: could not record a message; asking Twilio to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)
@@ -120,7 +119,7 @@ def status_endpoint(
                     await set_blocked(session, cid, True)
 
         try:
-            await asyncio.wait_for(record(), RECORD_TIMEOUT)
+            await recorded(record())
         except Exception:
             log.warning("sms: could not record a delivery report; Twilio will retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)

@@ -3,7 +3,6 @@ durably, and only then answer 200; a database that is away answers 503 so Telegr
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -16,7 +15,7 @@ from bot.channels.telegram.channel import SECRET_HEADER
 from bot.channels.telegram.updates import MalformedUpdate, read
 from bot.delivery.inbox import Intake
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import RECORD_TIMEOUT
+from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def make_endpoint(
         except (UnicodeDecodeError, json.JSONDecodeError, MalformedUpdate) as error:
             return JSONResponse({"error": f"malformed update: {error}"}, status_code=400)
         try:
-            await asyncio.wait_for(intake().accept(inbound), RECORD_TIMEOUT)
+            await recorded(intake().accept(inbound))
         except Exception:
             log.warning("telegram: could not record an update; asking Telegram to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)

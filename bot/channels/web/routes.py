@@ -56,7 +56,7 @@ from bot.delivery.inbox import Intake
 from bot.engine.texts import Texts
 from bot.stats.sources import NONE, clean_source, from_web_query
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import RECORD_TIMEOUT
+from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def chat_routes(
 
     async def accepted(inbound: Inbound) -> Response:
         try:
-            added = await asyncio.wait_for(intake().accept(inbound), RECORD_TIMEOUT)
+            added = await recorded(intake().accept(inbound))
         except Exception:
             log.warning("web: could not record a message; the page retries it")
             return error(503, "unavailable")
