@@ -23,7 +23,7 @@ from bot.operators.tables import (
     Handover,
     HandoverLine,
 )
-from bot.storage.chunks import chunks
+from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
 from bot.storage.pseudonym import short_tag
 from bot.storage.sealed import Sealer
@@ -51,7 +51,7 @@ async def open_for_many(
     for part in chunks(conversation_ids):
         rows = await session.scalars(
             select(Handover).where(
-                Handover.conversation_id.in_(part),
+                among(session, Handover.conversation_id, part),
                 Handover.status.in_(OPEN),
             )
         )

@@ -3,8 +3,13 @@ parameters (SQLite to 32,766, PostgreSQL to 65,535), and long lists plan badly a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import TypeVar
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T", str, int)
 
@@ -17,3 +22,15 @@ def chunks(values: Collection[T], size: int = CHUNK) -> Iterator[list[T]]:
     ordered = sorted(values)
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
+
+
+def among(
+    session: AsyncSession, column: InstrumentedAttribute[Any], values: Sequence[T]
+) -> ColumnElement[bool]:
+    """`column IN values`, on PostgreSQL as `column = ANY(array)`: one parameter, so one
+    statement text for any number of values. An IN list is a new text for each length, which
+    SQLAlchemy renders again and asyncpg prepares again on every batch: a tenth of a `work`
+    process's time under a burst."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
-from bot.storage.chunks import chunks
+from bot.storage.chunks import among, chunks
 from bot.storage.tables import Conversation
 
 
@@ -42,7 +42,7 @@ async def load_many(
     expired = False
     for part in chunks(conversation_ids):
         rows = await session.scalars(
-            select(Conversation).where(Conversation.id.in_(part)).with_for_update()
+            select(Conversation).where(among(session, Conversation.id, part)).with_for_update()
         )
         for row in rows:
             if as_utc(row.updated_at) < now - ttl:
