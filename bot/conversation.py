@@ -195,6 +195,14 @@ class ConversationService:
                 await sink.prepare(session, batch, conversation_ids)
         return batch
 
+    async def record(self, session: AsyncSession, ctx: Context, result: Result) -> None:
+        """After the step: the sinks record its events (they may update state.marks), and
+        their notices join the reply."""
+        for sink in self.sinks:
+            await sink.record(session, ctx, result.events)
+        if ctx.notices:
+            result.messages = joined(result.messages, ctx.notices)
+
     async def settle(
         self,
         session: AsyncSession,
@@ -203,12 +211,9 @@ class ConversationService:
         result: Result,
         address: str | None,
     ) -> Conversation:
-        """After the step: the sinks record its events, their notices join the reply, and the
-        new state is stored in the conversation's row (returned; created when missing)."""
-        for sink in self.sinks:
-            await sink.record(session, ctx, result.events)  # may update state.marks
-        if ctx.notices:
-            result.messages = joined(result.messages, ctx.notices)
+        """After the step: `record` it, and store the new state in the conversation's row
+        (returned; created when missing)."""
+        await self.record(session, ctx, result)
         row = conversations.save(session, row, ctx.conversation_id, ctx.channel, ctx.state, ctx.now)
         if address is not None:
             row.address, row.blocked = address, False  # they wrote: they can be answered

@@ -29,8 +29,7 @@ from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
-from bot.storage.conversations import as_utc, load_many, set_blocked
-from bot.storage.tables import Conversation
+from bot.storage.conversations import Saved, as_utc, load_many, save_many, set_blocked
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +140,9 @@ class Turns:
             since = min(as_utc(item.received_at) for item in items) - FLOOD_WINDOW
             recent = await inbox.recent(session, cids, since)
             shared = await service.prepare(session, cids)
-            rows: dict[str, Conversation | None] = {cid: loaded[cid][0] for cid in loaded}
-            states: dict[str, State] = {cid: loaded[cid][1] for cid in loaded}
+            versions = {cid: version for cid, (version, _) in loaded.items()}
+            states = {cid: state for cid, (_, state) in loaded.items()}
+            saved: dict[str, Saved] = {}
             done: list[int] = []
             for item in items:
                 cid, body = item.conversation_id, item.body
@@ -165,8 +165,17 @@ class Turns:
                         outcome.deferred.append(cid)
                         continue
                     ctx = Context(cid, item.channel, result.state, now, batch=shared)
-                    row = await service.settle(session, ctx, rows.get(cid), result, item.address)
-                    rows[cid], states[cid] = row, result.state
+                    await service.record(session, ctx, result)
+                    states[cid] = result.state
+                    versions[cid] = versions.get(cid, 0) + 1
+                    earlier_address = saved[cid].address if cid in saved else None
+                    saved[cid] = Saved(
+                        cid,
+                        item.channel,
+                        result.state,
+                        versions[cid],
+                        item.address or earlier_address,
+                    )
                     if item.address and result.messages:
                         queued += outbox.rows(
                             item.channel, cid, item.address, result.messages, marked
@@ -175,6 +184,7 @@ class Turns:
                     acks.append((item.channel, str(body["ack"])))
                 done.append(item.id)
             await shared.finish(session)
+            await save_many(session, saved.values(), now)
             await outbox.add_rows(session, queued)
             await inbox.mark_many_done(session, done, marked)
         outcome.done = len(done)

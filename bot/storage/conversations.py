@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, case, delete, false, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
@@ -33,26 +37,79 @@ async def load(
     return row, State.from_json(dict(row.state))
 
 
+@dataclass
+class Saved:
+    """What a batch writes of one conversation once its turns in the batch are done."""
+
+    id: str
+    channel: str
+    state: State
+    version: int
+    """The version it was read at plus one for each turn."""
+    address: str | None = None
+    """The sealed address of its latest update, when one came with it."""
+
+
 async def load_many(
     session: AsyncSession, conversation_ids: Collection[str], *, now: dt.datetime, ttl: dt.timedelta
-) -> dict[str, tuple[Conversation, State]]:
-    """`load` for many conversations at once: those found and not expired (expired ones are
-    deleted), locked for this transaction where the database can."""
-    found: dict[str, tuple[Conversation, State]] = {}
-    expired = False
+) -> dict[str, tuple[int, State]]:
+    """(version, state) of these conversations, found and not expired (expired ones are
+    deleted), their rows locked for this transaction where the database can. Plain rows, not
+    ORM objects: a batch writes them back with `save_many`."""
+    found: dict[str, tuple[int, State]] = {}
+    expired: list[str] = []
     for part in chunks(conversation_ids):
-        rows = await session.scalars(
-            select(Conversation).where(among(session, Conversation.id, part)).with_for_update()
+        rows = await session.execute(
+            select(
+                Conversation.id, Conversation.state, Conversation.version, Conversation.updated_at
+            )
+            .where(among(session, Conversation.id, part))
+            .with_for_update()
         )
-        for row in rows:
-            if as_utc(row.updated_at) < now - ttl:
-                await session.delete(row)
-                expired = True
+        for cid, state, version, updated_at in rows:
+            if as_utc(updated_at) < now - ttl:
+                expired.append(cid)
             else:
-                found[row.id] = (row, State.from_json(dict(row.state)))
-    if expired:
-        await session.flush()
+                found[cid] = (version or 0, State.from_json(dict(state)))
+    for part in chunks(expired):
+        await session.execute(delete(Conversation).where(among(session, Conversation.id, part)))
     return found
+
+
+async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
+    """`save` for many conversations with one statement: new ones inserted, the others updated;
+    an address given replaces the stored one and unblocks (they wrote: they can be answered)."""
+    if not saved:
+        return
+    table = cast(Table, Conversation.__table__)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={
+            "state": statement.excluded.state,
+            "lang": statement.excluded.lang,
+            "version": statement.excluded.version,
+            "updated_at": statement.excluded.updated_at,
+            "address": func.coalesce(statement.excluded.address, table.c.address),
+            "blocked": case((statement.excluded.address.is_(None), table.c.blocked), else_=false()),
+        },
+    )
+    rows = [
+        {
+            "id": one.id,
+            "channel": one.channel,
+            "lang": one.state.lang,
+            "state": one.state.to_json(),
+            "version": one.version,
+            "created_at": now,
+            "updated_at": now,
+            "address": one.address,
+            "blocked": False,
+        }
+        for one in sorted(saved, key=lambda one: one.id)  # rows locked in one order
+    ]
+    await session.execute(statement, rows)
 
 
 def save(

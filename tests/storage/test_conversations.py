@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 
 from bot.app import App, open_app
 from bot.engine.messages import Incoming
+from bot.engine.state import State
+from bot.storage.conversations import Saved, load_many, save_many, set_blocked
 from bot.storage.tables import Conversation
 from tests.conftest import make_settings
 
@@ -71,3 +73,52 @@ async def test_forget_deletes_the_row(app: App) -> None:
     async with app.service.sessions() as session:
         count = (await session.execute(text("SELECT COUNT(*) FROM conversations"))).scalar_one()
     assert count == 0
+
+
+async def test_save_many_inserts_updates_and_unblocks(app: App) -> None:
+    now = dt.datetime.now(dt.UTC)
+    async with app.service.sessions() as session, session.begin():
+        await save_many(
+            session,
+            [
+                Saved("a", "telegram", State(lang="ru"), 1, "sealed-a"),
+                Saved("b", "sms", State(), 1),
+            ],
+            now,
+        )
+        await set_blocked(session, "a", True)
+    async with app.service.sessions() as session, session.begin():
+        loaded = await load_many(session, ["a", "b", "c"], now=now, ttl=dt.timedelta(days=1))
+        assert {cid: version for cid, (version, _) in loaded.items()} == {"a": 1, "b": 1}
+        assert loaded["a"][1].lang == "ru"
+        later = now + dt.timedelta(minutes=1)
+        await save_many(
+            session,
+            [
+                Saved("a", "telegram", State(lang="uz"), 3),
+                Saved("b", "sms", State(), 2, "sealed-b"),
+            ],
+            later,
+        )
+    async with app.service.sessions() as session:
+        rows = {r.id: r for r in (await session.scalars(select(Conversation))).all()}
+    assert (rows["a"].lang, rows["a"].version, rows["a"].address, rows["a"].blocked) == (
+        "uz",
+        3,
+        "sealed-a",  # no new address: the stored one stays, and so does the block
+        True,
+    )
+    assert (rows["b"].version, rows["b"].address, rows["b"].blocked) == (2, "sealed-b", False)
+    assert rows["b"].channel == "sms"
+    assert rows["a"].state == State(lang="uz").to_json()
+
+
+async def test_load_many_deletes_expired(app: App) -> None:
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    async with app.service.sessions() as session, session.begin():
+        await save_many(session, [Saved("old", "telegram", State(), 1)], long_ago)
+    async with app.service.sessions() as session, session.begin():
+        now = dt.datetime.now(dt.UTC)
+        assert await load_many(session, ["old"], now=now, ttl=dt.timedelta(days=30)) == {}
+    async with app.service.sessions() as session:
+        assert (await session.scalars(select(Conversation))).all() == []
