@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bot.app import App
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, Inbound
@@ -237,3 +238,48 @@ async def test_a_conversation_another_transaction_holds_is_not_claimed(
         # x1's later updates are free, but taking them would overtake the held one
         assert {item.conversation_id for item in taken} == {pseudonym(SECRET, "telegram", "x2")}
         assert len(taken) == 3
+
+
+async def test_finding_pending_updates_skips_no_processed_ones(app: App) -> None:
+    """Processed updates stay two days: looking for the pending ones must not walk them all."""
+    if app.db.dialect.name != "postgresql":
+        pytest.skip("the plan checked is PostgreSQL's")
+    async with app.service.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO inbox (channel, external_id, conversation_id, attempts, received_at,"
+                " done_at) SELECT 't', g::text, 'c' || (g % 500), 0, now(),"
+                " CASE WHEN g <= 99000 THEN now() END FROM generate_series(1, 100000) g"
+            )
+        )
+        await session.execute(text("ANALYZE inbox"))
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+        if not seen:
+            seen.append((statement, parameters))
+
+    async with app.service.sessions() as session, session.begin():
+        event_target = session.get_bind()
+        event.listen(event_target, "before_cursor_execute", capture)
+        try:
+            taken = await claim(session, 200)
+        finally:
+            event.remove(event_target, "before_cursor_execute", capture)
+        assert len(taken) == 200
+        statement, parameters = seen[0]
+        raw = await session.connection()
+        driver = (await raw.get_raw_connection()).driver_connection
+        assert driver is not None
+        plan = await driver.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", *parameters)
+    removed = 0
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal removed
+        removed += int(node.get("Rows Removed by Filter", 0))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    plan = json.loads(plan) if isinstance(plan, str) else plan  # decoded by SQLAlchemy's codec
+    walk(plan[0]["Plan"])
+    assert removed < 1000, plan
