@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.app import App
 from bot.delivery.inbound import IGNORE, Inbound
@@ -104,3 +104,35 @@ async def test_at_most_flushes_transactions_store_at_once_and_none_is_left_waiti
     assert most == flushes
     assert sum(sizes) == 120
     assert intake._running == 0
+
+
+async def test_stored_rows_read_back_whatever_the_batch_size(app: App) -> None:
+    """Each column arrives as written, for batches of different sizes; on PostgreSQL they all
+    go as one statement text (planned once per connection)."""
+    texts: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            texts.append(statement)
+
+    intake = Intake(app.service.sessions, b"k")
+    event.listen(app.db.sync_engine, "before_cursor_execute", seen)
+    try:
+        for size in (1, 3, 7):
+            first = size * 10
+            batch = [update(n, user=f"u{n}") for n in range(first, first + size)]
+            assert await asyncio.gather(*(intake.accept(u) for u in batch)) == [True] * size
+        assert await intake.accept(update(99, kind=IGNORE)) is True
+    finally:
+        event.remove(app.db.sync_engine, "before_cursor_execute", seen)
+    async with app.service.sessions() as session:
+        rows = {r.external_id: r for r in (await session.scalars(select(InboxItem))).all()}
+    assert len(rows) == 12
+    one = rows["31"]
+    assert (one.channel, one.attempts, one.done_at) == ("telegram", 0, None)
+    assert one.body is not None and one.body["text"] == "t31"
+    assert one.address is not None and "u31" not in one.address  # sealed
+    assert one.conversation_id is not None and "u31" not in one.conversation_id
+    assert rows["99"].done_at is not None and rows["99"].body is None
+    if app.db.dialect.name == "postgresql":
+        assert len(set(texts)) == 1, texts
