@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
+from bot.storage.arrays import arrays, unnest_rows
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
 from bot.storage.pseudonym import pseudonym
@@ -132,48 +133,39 @@ class Intake:
             # recognised as repeats, so nothing is lost or stored twice.
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             if session.get_bind().dialect.name == "postgresql":
-                result = await session.execute(STORE_ARRAYS, _columns(unique))
+                result = await session.execute(STORE_ARRAYS, arrays(_INBOX, STORED, unique))
             else:
-                table = cast(Table, InboxItem.__table__)
                 statement = (
-                    sqlite_insert(table)
+                    sqlite_insert(_INBOX)
                     .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                    .returning(table.c.channel, table.c.external_id)
+                    .returning(_INBOX.c.channel, _INBOX.c.external_id)
                 )
                 result = await session.execute(statement, unique)
             stored = {(channel, external) for channel, external in result}
         return [key in stored and first[key] == n for n, key in enumerate(keys)]
 
 
-STORE_ARRAYS = text(
-    "INSERT INTO inbox (channel, external_id, conversation_id, address, body, attempts,"
-    " received_at, done_at)"
-    " SELECT channel, external_id, conversation_id, address, body::json, 0, received_at, done_at"
-    " FROM unnest(CAST(:channel AS varchar[]), CAST(:external_id AS varchar[]),"
-    " CAST(:conversation_id AS varchar[]), CAST(:address AS text[]), CAST(:body AS text[]),"
-    " CAST(:received_at AS timestamptz[]), CAST(:done_at AS timestamptz[]))"
-    " AS row(channel, external_id, conversation_id, address, body, received_at, done_at)"
-    " ON CONFLICT (channel, external_id) DO NOTHING"
-    " RETURNING channel, external_id"
+STORED = (
+    "channel",
+    "external_id",
+    "conversation_id",
+    "address",
+    "body",
+    "attempts",
+    "received_at",
+    "done_at",
 )
-"""Intake's INSERT on PostgreSQL: the rows as one array per column, so the statement is the
-same text for any number of rows, parsed and planned once per connection. As a multi-row
-VALUES list it was a new text for each batch size, which SQLAlchemy rendered again and
-PostgreSQL parsed and planned again (asyncpg keeps 100 statements per connection; batches have
-up to MAX_BATCH sizes)."""
-
-
-def _columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The rows of `Intake._row` as STORE_ARRAYS's parameters."""
-    return {
-        "channel": [row["channel"] for row in rows],
-        "external_id": [row["external_id"] for row in rows],
-        "conversation_id": [row["conversation_id"] for row in rows],
-        "address": [row["address"] for row in rows],
-        "body": [None if row["body"] is None else json.dumps(row["body"]) for row in rows],
-        "received_at": [row["received_at"] for row in rows],
-        "done_at": [row["done_at"] for row in rows],
-    }
+"""The columns of `Intake._row`."""
+_INBOX = cast(Table, InboxItem.__table__)
+STORE_ARRAYS = (
+    pg_insert(_INBOX)
+    .from_select(STORED, unnest_rows(_INBOX, STORED))
+    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    .returning(_INBOX.c.channel, _INBOX.c.external_id)
+)
+"""Intake's INSERT on PostgreSQL (see `bot/storage/arrays.py`): one statement text for any
+number of rows, where a multi-row VALUES list was a new text, rendered and planned again, for
+each batch size."""
 
 
 async def pending_conversations(session: AsyncSession, limit: int) -> list[str]:

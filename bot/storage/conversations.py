@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
+from bot.storage.arrays import arrays, unnest_rows
 from bot.storage.chunks import among, chunks
 from bot.storage.tables import Conversation
 
@@ -76,25 +77,47 @@ async def load_many(
     return found
 
 
-async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
-    """`save` for many conversations with one statement: new ones inserted, the others updated;
-    an address given replaces the stored one and unblocks (they wrote: they can be answered)."""
-    if not saved:
-        return
-    table = cast(Table, Conversation.__table__)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.id],
+_TABLE = cast(Table, Conversation.__table__)
+SAVED = (
+    "id",
+    "channel",
+    "lang",
+    "state",
+    "version",
+    "created_at",
+    "updated_at",
+    "address",
+    "blocked",
+)
+"""The columns `save_many` writes."""
+
+
+def _upsert(statement: Any) -> Any:
+    """New conversations inserted; the others take the new state, and an address given
+    replaces the stored one and unblocks (they wrote: they can be answered)."""
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.id],
         set_={
-            "state": statement.excluded.state,
-            "lang": statement.excluded.lang,
-            "version": statement.excluded.version,
-            "updated_at": statement.excluded.updated_at,
-            "address": func.coalesce(statement.excluded.address, table.c.address),
-            "blocked": case((statement.excluded.address.is_(None), table.c.blocked), else_=false()),
+            "state": new.state,
+            "lang": new.lang,
+            "version": new.version,
+            "updated_at": new.updated_at,
+            "address": func.coalesce(new.address, _TABLE.c.address),
+            "blocked": case((new.address.is_(None), _TABLE.c.blocked), else_=false()),
         },
     )
+
+
+SAVE_ARRAYS = _upsert(pg_insert(_TABLE).from_select(SAVED, unnest_rows(_TABLE, SAVED)))
+"""`save_many` on PostgreSQL: one statement for all rows (`bot/storage/arrays.py`)."""
+SAVE_ROWS = _upsert(sqlite_insert(_TABLE))
+
+
+async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
+    """`save` for many conversations with one statement (see `_upsert`)."""
+    if not saved:
+        return
     rows = [
         {
             "id": one.id,
@@ -109,7 +132,10 @@ async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.dat
         }
         for one in sorted(saved, key=lambda one: one.id)  # rows locked in one order
     ]
-    await session.execute(statement, rows)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(SAVE_ARRAYS, arrays(_TABLE, SAVED, rows))
+    else:
+        await session.execute(SAVE_ROWS, rows)
 
 
 def save(
