@@ -9,6 +9,7 @@ compared with another skeleton, never shown to anyone.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.engine.normalize import normalize
@@ -91,7 +92,23 @@ def skeleton(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Skeleton words of `text`, without stopwords and one-letter words."""
+    """Skeleton words of `text`, without stopwords and one-letter words. A turn asks for the
+    words of the same text up to three times (buttons, topics, labels): short texts' words are
+    remembered for a while."""
+    if len(text) > REMEMBERED_TEXT:
+        return _words(text)
+    return list(_remembered_words(text))
+
+
+REMEMBERED_TEXT = 200
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_words(text: str) -> tuple[str, ...]:
+    return tuple(_words(text))
+
+
+def _words(text: str) -> list[str]:
     found = _WORDS.findall(_raw_skeleton(normalize(text)))
     return [w for w in found if w not in _STOP and (len(w) > 1 or w.isdigit())]
 

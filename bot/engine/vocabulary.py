@@ -62,6 +62,8 @@ def _plausible_typo(a: str, b: str, ending: int = 1) -> bool:
     return same_start and a[:body] != b[:body]
 
 
+TOKENS_REMEMBERED = 20_000
+"""Typed words whose lookup a vocabulary remembers at most (then it starts again)."""
 CACHED_WORD = 32
 """Pairs of words up to this long have their similarity remembered (people type the same words
 to the same menus again and again); longer ones, rare or hostile, are worked out each time."""
@@ -101,6 +103,7 @@ class Vocabulary:
     def __init__(self, words: Iterable[str]) -> None:
         self.words: tuple[str, ...] = tuple(sorted(set(words)))
         self._exact: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self._found: dict[str, dict[int, float]] = {}
         self._stems: dict[str, list[int]] = {}
         self._deleted: dict[str, list[int]] = {}
         self._stem_deleted: dict[str, list[int]] = {}
@@ -126,7 +129,17 @@ class Vocabulary:
         return self._exact[word]
 
     def lookup(self, token: str) -> dict[int, float]:
-        """Indexes of the words `token` may be, each with a similarity from 0 to 1."""
+        """Indexes of the words `token` may be, each with a similarity from 0 to 1 (remembered:
+        callers must not change it). People write the same words again and again, and a word
+        not in the vocabulary costs a search among its typo variants each time."""
+        found = self._found.get(token)
+        if found is None:
+            if len(self._found) >= TOKENS_REMEMBERED:
+                self._found.clear()
+            found = self._found[token] = self._lookup(token)
+        return found
+
+    def _lookup(self, token: str) -> dict[int, float]:
         found: dict[int, float] = {}
         exact = self._exact.get(token)
         if exact is not None:
