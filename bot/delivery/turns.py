@@ -183,10 +183,12 @@ class Turns:
                 if body.get("ack"):
                     acks.append((item.channel, str(body["ack"])))
                 done.append(item.id)
-            await shared.finish(session)
             await save_many(session, saved.values(), now)
             await outbox.add_rows(session, queued)
             await inbox.mark_many_done(session, done, marked)
+            # last: the counters' rows are the ones every batch writes, and their locks are
+            # held until the commit, so the other lane's batch waits the least
+            await shared.finish(session)
         outcome.done = len(done)
         if done:
             self.on_committed()
