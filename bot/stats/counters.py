@@ -45,6 +45,7 @@ from bot.stats.tables import (
     SurveyCount,
     TopicCount,
 )
+from bot.storage.arrays import arrays, unnest_rows
 from bot.storage.tables import Base
 
 # Marks kept in the conversation state. Values are the day (YYYY-MM-DD) or month (YYYY-MM) they
@@ -129,15 +130,21 @@ async def _upsert_many(
     count_names: Sequence[str],
     rows: list[dict[str, Any]],
 ) -> None:
-    """`bump` for many rows of one shape at once (SQLite and PostgreSQL)."""
+    """`bump` for many rows of one shape at once (SQLite and PostgreSQL; on PostgreSQL as
+    arrays, one execution for all rows: see `bot/storage/arrays.py`)."""
     table = cast(Table, model.__table__)
-    insert_ = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    stmt = insert_(table)
+    columns = (*key_names, *count_names)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stmt: Any
+    if postgres:
+        stmt = pg_insert(table).from_select(columns, unnest_rows(table, columns))
+    else:
+        stmt = sqlite_insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(key_names),
         set_={name: table.c[name] + stmt.excluded[name] for name in count_names},
     )
-    await session.execute(stmt, rows)
+    await session.execute(stmt, arrays(table, columns, rows) if postgres else rows)
 
 
 class Tally:
