@@ -16,9 +16,9 @@ import random
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.aio import wait_event
@@ -233,11 +233,10 @@ class OutboxSender:
         own page), as the transaction would have found."""
         async with self.sessions() as session, session.begin():
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            table = cast(Table, OutboxItem.__table__)  # the table's own DELETE, not the ORM's
             result = await session.execute(
-                delete(OutboxItem).where(
-                    OutboxItem.id == item.id,
-                    OutboxItem.status == PENDING,
-                    OutboxItem.part == item.part,
+                delete(table).where(
+                    table.c.id == item.id, table.c.status == PENDING, table.c.part == item.part
                 )
             )
         if getattr(result, "rowcount", 0):
