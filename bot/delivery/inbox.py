@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
-from bot.storage.arrays import arrays, unnest_rows
+from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
+from bot.storage.database import autocommit
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer
 
@@ -131,16 +130,8 @@ class Intake:
             # of four on PostgreSQL). Should a large batch go as several statements, a failure
             # between them fails every caller, and the retried updates already stored are
             # recognised as repeats, so nothing is lost or stored twice.
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            if session.get_bind().dialect.name == "postgresql":
-                result = await session.execute(STORE_ARRAYS, arrays(_INBOX, STORED, unique))
-            else:
-                statement = (
-                    sqlite_insert(_INBOX)
-                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                    .returning(_INBOX.c.channel, _INBOX.c.external_id)
-                )
-                result = await session.execute(statement, unique)
+            await autocommit(session)
+            result = await STORE.execute(session, unique)
             stored = {(channel, external) for channel, external in result}
         return [key in stored and first[key] == n for n, key in enumerate(keys)]
 
@@ -157,15 +148,16 @@ STORED = (
 )
 """The columns of `Intake._row`."""
 _INBOX = cast(Table, InboxItem.__table__)
-STORE_ARRAYS = (
-    pg_insert(_INBOX)
-    .from_select(STORED, unnest_rows(_INBOX, STORED))
-    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    .returning(_INBOX.c.channel, _INBOX.c.external_id)
+STORE = ManyRows(
+    _INBOX,
+    STORED,
+    lambda insert: insert.on_conflict_do_nothing(
+        index_elements=["channel", "external_id"]
+    ).returning(_INBOX.c.channel, _INBOX.c.external_id),
 )
-"""Intake's INSERT on PostgreSQL (see `bot/storage/arrays.py`): one statement text for any
-number of rows, where a multi-row VALUES list was a new text, rendered and planned again, for
-each batch size."""
+"""Intake's INSERT: on PostgreSQL one statement text for any number of rows (see
+`bot/storage/arrays.py`), where a multi-row VALUES list was a new text, rendered and planned
+again, for each batch size."""
 
 
 async def pending_conversations(session: AsyncSession, limit: int) -> list[str]:

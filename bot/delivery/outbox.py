@@ -7,12 +7,12 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.tables import PENDING, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
-from bot.storage.arrays import arrays, unnest_rows
+from bot.storage.arrays import ManyRows
 from bot.storage.chunks import chunks
 
 
@@ -78,19 +78,14 @@ QUEUED = (
     "created_at",
 )
 """The columns of `rows`."""
-QUEUE_ARRAYS = insert(_OUTBOX).from_select(QUEUED, unnest_rows(_OUTBOX, QUEUED))
+QUEUE = ManyRows(_OUTBOX, QUEUED)
 
 
 async def add_rows(session: AsyncSession, queued: Sequence[dict[str, Any]]) -> None:
     """Queue many messages with one statement, ids in the given order (so in each
-    conversation's order): on PostgreSQL as arrays (`bot/storage/arrays.py`), elsewhere the
-    table's own INSERT (not the ORM's bulk insert, all bookkeeping for rows never loaded)."""
-    if not queued:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(QUEUE_ARRAYS, arrays(_OUTBOX, QUEUED, queued))
-    else:
-        await session.execute(insert(_OUTBOX), list(queued))
+    conversation's order); see `bot/storage/arrays.py`."""
+    if queued:
+        await QUEUE.execute(session, queued)
 
 
 async def heads(

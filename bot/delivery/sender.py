@@ -27,6 +27,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.tables import FAILED, PENDING, OutboxItem
 from bot.engine.messages import Outgoing
 from bot.storage.conversations import as_utc, set_blocked
+from bot.storage.database import autocommit
 from bot.storage.sealed import Sealer
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ class OutboxSender:
         deletes nothing when the row was recorded meanwhile (another process delivered to its
         own page), as the transaction would have found."""
         async with self.sessions() as session, session.begin():
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            await autocommit(session)
             table = cast(Table, OutboxItem.__table__)  # the table's own DELETE, not the ORM's
             result = await session.execute(
                 delete(table).where(

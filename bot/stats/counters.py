@@ -15,6 +15,7 @@ Operator tools (a later console) call `count_outcome` and `count_response_time`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from itertools import groupby
 from types import MappingProxyType
@@ -45,7 +46,7 @@ from bot.stats.tables import (
     SurveyCount,
     TopicCount,
 )
-from bot.storage.arrays import arrays, unnest_rows
+from bot.storage.arrays import ManyRows
 from bot.storage.tables import Base
 
 # Marks kept in the conversation state. Values are the day (YYYY-MM-DD) or month (YYYY-MM) they
@@ -130,21 +131,22 @@ async def _upsert_many(
     count_names: Sequence[str],
     rows: list[dict[str, Any]],
 ) -> None:
-    """`bump` for many rows of one shape at once (SQLite and PostgreSQL; on PostgreSQL as
-    arrays, one execution for all rows: see `bot/storage/arrays.py`)."""
+    """`bump` for many rows of one shape at once (SQLite and PostgreSQL)."""
+    await _bumps(model, tuple(key_names), tuple(count_names)).execute(session, rows)
+
+
+@functools.cache
+def _bumps(model: type[Base], key_names: tuple[str, ...], count_names: tuple[str, ...]) -> ManyRows:
+    """The statement adding counts to counter rows of one shape (see `bot/storage/arrays.py`)."""
     table = cast(Table, model.__table__)
-    columns = (*key_names, *count_names)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    stmt: Any
-    if postgres:
-        stmt = pg_insert(table).from_select(columns, unnest_rows(table, columns))
-    else:
-        stmt = sqlite_insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key_names),
-        set_={name: table.c[name] + stmt.excluded[name] for name in count_names},
-    )
-    await session.execute(stmt, arrays(table, columns, rows) if postgres else rows)
+
+    def add(insert: Any) -> Any:
+        return insert.on_conflict_do_update(
+            index_elements=list(key_names),
+            set_={name: table.c[name] + insert.excluded[name] for name in count_names},
+        )
+
+    return ManyRows(table, (*key_names, *count_names), add)
 
 
 class Tally:

@@ -8,11 +8,14 @@ rows, prepared once per connection, and one execution for all of them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Select, Table, literal_column, select, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -46,3 +49,38 @@ def arrays(
             values = [None if value is None else json.dumps(value) for value in values]
         out[name] = values
     return out
+
+
+class ManyRows:
+    """Many rows of `columns` written into `table` by one statement: on PostgreSQL selected
+    from one array per column (`unnest_rows`), elsewhere (SQLite) a multi-row INSERT with the
+    rows as parameters. `finish` adds what comes after the values (ON CONFLICT, RETURNING);
+    each dialect's statement is built once."""
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], finish: Callable[[Any], Any] = lambda s: s
+    ) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.finish = finish
+        self._statements: dict[str, Any] = {}
+
+    def statement(self, dialect: str) -> Any:
+        found = self._statements.get(dialect)
+        if found is None:
+            if dialect == "postgresql":
+                source = unnest_rows(self.table, self.columns)
+                found = pg_insert(self.table).from_select(self.columns, source)
+            else:
+                found = sqlite_insert(self.table)
+            found = self._statements[dialect] = self.finish(found)
+        return found
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """Write `rows` (dicts with at least `columns`) inside the session's transaction."""
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            params: Any = arrays(self.table, self.columns, rows)
+        else:
+            params = [{name: row[name] for name in self.columns} for row in rows]
+        return await session.execute(self.statement(dialect), params)

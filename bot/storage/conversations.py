@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, false, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
-from bot.storage.arrays import arrays, unnest_rows
+from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
 from bot.storage.tables import Conversation
 
@@ -109,9 +107,7 @@ def _upsert(statement: Any) -> Any:
     )
 
 
-SAVE_ARRAYS = _upsert(pg_insert(_TABLE).from_select(SAVED, unnest_rows(_TABLE, SAVED)))
-"""`save_many` on PostgreSQL: one statement for all rows (`bot/storage/arrays.py`)."""
-SAVE_ROWS = _upsert(sqlite_insert(_TABLE))
+SAVE = ManyRows(_TABLE, SAVED, _upsert)
 
 
 async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
@@ -132,10 +128,7 @@ async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.dat
         }
         for one in sorted(saved, key=lambda one: one.id)  # rows locked in one order
     ]
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(SAVE_ARRAYS, arrays(_TABLE, SAVED, rows))
-    else:
-        await session.execute(SAVE_ROWS, rows)
+    await SAVE.execute(session, rows)
 
 
 def save(

@@ -9,7 +9,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -86,6 +91,12 @@ async def migrate(engine: AsyncEngine) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
             )
         await connection.run_sync(_upgrade)
+
+
+async def autocommit(session: AsyncSession) -> None:
+    """Let the session's one statement commit by itself: no BEGIN and COMMIT around it (two
+    round trips more on PostgreSQL). Call first, before anything else uses the session."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[Any]:
