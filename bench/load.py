@@ -296,7 +296,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
         help="dropped and recreated before each PostgreSQL phase (env BENCH_POSTGRES_URL)",
     )
-    parser.add_argument("--updates", type=int, default=3000, help="intake: updates posted")
+    parser.add_argument(
+        "--updates", type=int, default=12_000, help="intake: updates posted (a burst of seconds)"
+    )
     parser.add_argument("--concurrency", type=int, default=64, help="connections posting")
     parser.add_argument("--telegram-users", type=int, default=600)
     parser.add_argument("--sms-users", type=int, default=100)

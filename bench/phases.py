@@ -31,6 +31,9 @@ from bench.walk import LANGUAGE_SHARES, Model, Send
 
 SAMPLE = 0.5
 """Seconds between looks at the outbox backlog."""
+DONE_POLL = 0.02
+"""Seconds between looks at whether a burst is processed: its figure is read off the first look
+that finds it done, so at 0.1 s a floor finishing 12,000 updates in 1.5 s could be off by 7%."""
 
 
 def cpu_self() -> float:
@@ -154,7 +157,7 @@ async def intake(
         )
         result.accept_seconds = time.monotonic() - began
         left = max(1.0, timeout - result.accept_seconds)
-        if await _until(done, left):
+        if await _until(done, left, every=DONE_POLL):
             result.done_seconds = time.monotonic() - began
         await asyncio.sleep(backlog_seconds)
     except TimeoutError:
