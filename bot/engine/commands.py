@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.engine.memo import ShortTextMemo
 from bot.engine.model import Bundle
 from bot.engine.normalize import normalize, uz_to_latin
 
 COMMANDS: tuple[str, ...] = ("menu", "back", "language", "operator", "help", "forget")
 
 
-def variants(text: str) -> set[str]:
+@ShortTextMemo
+def variants(text: str) -> frozenset[str]:
     """The forms a typed text is compared in: normalised, and with Uzbek Cyrillic folded."""
     folded = normalize(text)
-    return {folded, uz_to_latin(folded)}
+    return frozenset((folded, uz_to_latin(folded)))
 
 
 class CommandWords:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.engine.memo import ShortTextMemo
+
 # Every apostrophe-like mark people type for the Uzbek oʻ/gʻ and the tutuq belgisi.
 _APOSTROPHES = dict.fromkeys(map(ord, "ʻʼ‘’`´'ʹʽꞌ′"), "'")
 
@@ -56,6 +58,7 @@ _SPACES = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\s.,!?;:«»\"()\-–—]+|[\s.,!?;:«»\"()\-–—]+$")
 
 
+@ShortTextMemo
 def normalize(text: str) -> str:
     """Fold case, Unicode form, apostrophes and spacing; strip punctuation at the ends."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)

@@ -9,9 +9,9 @@ compared with another skeleton, never shown to anyone.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from bot.engine.memo import ShortTextMemo
 from bot.engine.normalize import normalize
 
 # Latin digraphs first become the Cyrillic letter they stand for, so that one translation table
@@ -95,15 +95,10 @@ def words(text: str) -> list[str]:
     """Skeleton words of `text`, without stopwords and one-letter words. A turn asks for the
     words of the same text up to three times (buttons, topics, labels): short texts' words are
     remembered for a while."""
-    if len(text) > REMEMBERED_TEXT:
-        return _words(text)
     return list(_remembered_words(text))
 
 
-REMEMBERED_TEXT = 200
-
-
-@functools.lru_cache(maxsize=4096)
+@ShortTextMemo
 def _remembered_words(text: str) -> tuple[str, ...]:
     return tuple(_words(text))
 
