@@ -18,7 +18,6 @@ bench/out/<timestamp>.json/.md (and latest.*). Everything runs on loopback and s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import random
@@ -48,6 +47,7 @@ from bench.stack import (
 from bench.tracker import Tracker
 from bench.users import Crowd, Poster
 from bench.walk import Model
+from bot import aio
 from bot.settings import Settings
 from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN
 
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     began, cpu0, load0 = time.monotonic(), phases.cpu_self(), os.getloadavg()
     try:
         with group(logs) as procs:
-            rows, echo = asyncio.run(run(args, procs, workdir))
+            rows, echo = aio.run(run(args, procs, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     wall = time.monotonic() - began
