@@ -211,6 +211,9 @@ class _Turn:
         if choice.startswith("lang:") and choice[5:] in LANGUAGES:
             self.choose_language(choice[5:])  # a language button offered with an earlier greeting
             return
+        if choice == MENU_CHOICE:  # an earlier message's way back, pressed where none is shown
+            self.act(Action("menu"))  # (the language question shows only languages)
+            return
         ref, _, index = choice.rpartition(":")
         node = self.b.node(ref)
         if node is not None and index.isdecimal() and int(index) < len(node.options):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.engine import Engine, Result
+from bot.engine.engine import MENU_CHOICE, Engine, Result
 from bot.engine.messages import (
     ForgetRequested,
     Incoming,
@@ -154,6 +154,18 @@ def test_stale_button_from_an_older_message_still_works(mini_engine: Engine) -> 
     result = mini_engine.handle(at_menu, Incoming(choice="registration.ask_citizenship:0"))
     assert result.state.node == "registration.deadline"
     assert result.state.vars == {"citizenship": "UZ"}
+
+
+def test_an_older_menu_button_at_the_language_question_goes_to_the_menu(
+    mini_engine: Engine,
+) -> None:
+    # found by the property test: "язык", then the menu button of an earlier message; the
+    # language question shows only languages, and the button showed it again
+    asked = say(mini_engine, mini_engine.new_state(lang="ru"), "язык")
+    assert asked.state.node == LANGUAGE_NODE
+    result = mini_engine.handle(asked.state, Incoming(choice=MENU_CHOICE))
+    assert result.state.node == mini_engine.bundle.menu_ref
+    assert result.state.lang == "ru"
 
 
 def test_a_node_removed_by_an_edit_returns_to_the_menu(mini_engine: Engine) -> None:
