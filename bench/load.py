@@ -255,6 +255,10 @@ def fill_intake(figures: Figures, result: phases.IntakeResult) -> None:
     figures.throttled = (figures.throttled or 0) + result.throttled
     figures.webhook_errors += result.errors
     figures.loadgen_cpu_share["intake"] = round(result.loadgen_cpu_share, 2)
+    figures.burst_cpu_ms_per_update = {
+        role: round(seconds * 1000 / result.updates, 4)
+        for role, seconds in sorted(result.burst_cpu_s.items())
+    }
     if result.accepted < result.updates:
         figures.notes.append(f"intake: only {result.accepted}/{result.updates} accepted in time")
     elif result.done_seconds is None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from bench import cpu
 from bench.procs import Proc
 from bench.report import backlog_share, percentile
 from bench.stack import RATE_GLOBAL, Probe
@@ -116,6 +117,9 @@ class IntakeResult:
     throttled: int = 0
     loadgen_cpu_share: float = 0.0
     wall: float = 0.0
+    burst_cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per role (serve, work, postgresql, load generator) from the first post
+    until all were processed (see `bench/cpu.py`)."""
 
 
 async def intake(
@@ -141,6 +145,8 @@ async def intake(
         asyncio.create_task(sampler.run(stop)),
     ]
     queue = iter([json.dumps(update).encode() for update in updates])  # not the server's cost
+    local_postgres = probe is not None and probe.url.startswith("postgresql")
+    before = cpu.snapshot(servers, postgres=local_postgres)
     cpu0, began = cpu_self(), time.monotonic()
 
     async def worker() -> None:
@@ -160,6 +166,7 @@ async def intake(
         left = max(1.0, timeout - result.accept_seconds)
         if await _until(done, left, every=DONE_POLL):
             result.done_seconds = time.monotonic() - began
+            result.burst_cpu_s = cpu.used(before, cpu.snapshot(servers, local_postgres))
         await asyncio.sleep(backlog_seconds)
     except TimeoutError:
         pass

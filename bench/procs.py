@@ -58,13 +58,8 @@ class Proc:
         return self.peak_rss_kb
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time so far (from /proc/<pid>/stat)."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far (0 once ended)."""
+        return stat_cpu_seconds(self.pid) or 0.0
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -170,3 +165,12 @@ def start_fake(procs: Group, name: str, module: str, args: Sequence[str]) -> Pro
     proc = procs.start(name, ["-m", module, "--port", str(port), *args])
     proc.url = wait_for_line(proc, "http://")
     return proc
+
+
+def stat_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat); None once ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime

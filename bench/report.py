@@ -105,6 +105,9 @@ class Figures:
     loadgen_cpu_share: dict[str, float] = field(default_factory=dict)
     """CPU the load generator used, as a share of one core, per phase."""
     server_cpu_s: dict[str, float] = field(default_factory=dict)
+    burst_cpu_ms_per_update: dict[str, float] = field(default_factory=dict)
+    """CPU milliseconds per update from the first post of the intake burst until all were
+    processed, per role: serve, work, postgresql (a local server), load generator."""
     memory: dict[str, Any] = field(default_factory=dict)
     phases_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -177,12 +180,36 @@ def markdown(rows: Sequence[Figures], echo: Figures | None) -> str:
             f"| – | {_count(echo.throttled)} | – | – "
             f"| {_num(echo.peak_rss_mib)} |"
         )
+    lines += cpu_table([*rows, *([echo] if echo is not None else [])])
     checks = {f.name: targets(f, echo) for f in rows}
     names = list(next(iter(checks.values()))) if checks else []
     lines += ["", "| configuration | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
     for name, result in checks.items():
         lines.append(f"| {name} | " + " | ".join(result[n] for n in names) + " |")
     return "\n".join(lines) + "\n"
+
+
+CPU_ROLES = ("serve", "work", "postgresql", "load generator")
+
+
+def cpu_table(rows: Sequence[Figures]) -> list[str]:
+    """CPU ms per update during the intake burst, per role and in all (what the two cores
+    had to give for each update)."""
+    measured = [f for f in rows if f.burst_cpu_ms_per_update]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "| CPU ms per update during the burst | " + " | ".join(CPU_ROLES) + " | all |",
+        "|" + "---|" * (len(CPU_ROLES) + 2),
+    ]
+    for f in measured:
+        cells = [f.burst_cpu_ms_per_update.get(role) for role in CPU_ROLES]
+        total = sum(f.burst_cpu_ms_per_update.values())
+        lines.append(
+            f"| {f.name} | " + " | ".join(_num(c, 3) for c in cells) + f" | {_num(total, 3)} |"
+        )
+    return lines
 
 
 def write(
