@@ -127,7 +127,6 @@ class Run:
                 return await probe.inbox_pending() == 0
 
             result = await phases.intake(
-                self.session,
                 servers,
                 updates,
                 tracker,
@@ -202,7 +201,6 @@ class Run:
 
             began = time.monotonic()
             result = await phases.intake(
-                self.session,
                 [echo],
                 updates,
                 tracker,

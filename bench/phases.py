@@ -21,14 +21,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
 from bench import cpu
+from bench.burst import BurstPoster
 from bench.procs import Proc
 from bench.report import backlog_share, percentile
 from bench.stack import RATE_GLOBAL, Probe
 from bench.tracker import Tracker
-from bench.users import Crowd, Poster, UserRecord, telegram_update
+from bench.users import Crowd, UserRecord, telegram_update
 from bench.walk import LANGUAGE_SHARES, Model, Send
 
 SAMPLE = 0.5
@@ -123,7 +122,6 @@ class IntakeResult:
 
 
 async def intake(
-    session: aiohttp.ClientSession,
     servers: Sequence[Proc],
     updates: Sequence[dict[str, Any]],
     tracker: Tracker,
@@ -134,10 +132,12 @@ async def intake(
     timeout: float,
     backlog_seconds: float,
 ) -> IntakeResult:
-    """Post `updates` open loop over `concurrency` connections; then wait for `done` (the
-    server processed them all), then watch the outbound backlog `backlog_seconds` longer."""
+    """Post `updates` open loop over `concurrency` connections (spread over the servers);
+    then wait for `done` (the server processed them all), then watch the outbound backlog
+    `backlog_seconds` longer."""
     result = IntakeResult(len(updates))
-    poster = Poster(session, [s.url for s in servers if s.url], "", concurrency=concurrency)
+    urls = [s.url for s in servers if s.url]
+    posters = [BurstPoster(urls[n % len(urls)]) for n in range(concurrency)]
     stop = asyncio.Event()
     sampler = Sampler(probe)
     background = [
@@ -149,9 +149,9 @@ async def intake(
     before = cpu.snapshot(servers, postgres=local_postgres)
     cpu0, began = cpu_self(), time.monotonic()
 
-    async def worker() -> None:
+    async def worker(poster: BurstPoster) -> None:
         for update in queue:
-            latency, errors = await poster.post_telegram(update)
+            latency, errors = await poster.post(update)
             result.errors += errors
             if latency is not None:
                 result.latencies.append(latency)
@@ -160,7 +160,7 @@ async def intake(
 
     try:
         await asyncio.wait_for(
-            asyncio.gather(*(worker() for _ in range(concurrency))), timeout=timeout
+            asyncio.gather(*(worker(poster) for poster in posters)), timeout=timeout
         )
         result.accept_seconds = time.monotonic() - began
         left = max(1.0, timeout - result.accept_seconds)
@@ -173,6 +173,8 @@ async def intake(
     finally:
         result.wall = time.monotonic() - began
         result.loadgen_cpu_share = (cpu_self() - cpu0) / result.wall
+        for poster in posters:
+            poster.close()
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
     sends = tracker.telegram_sent

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from bench.cpu import used
 from bench.report import (
     FAIL,
     NOT_RUN,
     PASS,
     Figures,
     backlog_share,
+    cpu_table,
     markdown,
     memory_growth,
     percentile,
@@ -106,3 +108,21 @@ def test_the_table_has_a_row_per_configuration_and_the_echo_floor() -> None:
     assert "| pg1 | 60 | 0.60 |" in table
     assert "| echo floor | 100 | 1.00 |" in table
     assert "| pg1 | PASS | PASS | PASS | PASS | PASS | not run |" in table
+
+
+def test_cpu_used_counts_a_process_born_during_the_burst_whole() -> None:
+    before = {("serve", 10): 5.0, ("postgresql", 20): 1.0, ("load generator", 1): 2.0}
+    after = {
+        ("serve", 10): 6.5,
+        ("postgresql", 20): 1.25,
+        ("postgresql", 21): 0.5,  # a backend opened for the burst
+        ("load generator", 1): 2.25,
+    }
+    assert used(before, after) == {"serve": 1.5, "postgresql": 0.75, "load generator": 0.25}
+
+
+def test_the_cpu_table_gives_each_role_and_the_sum_per_update() -> None:
+    figures = Figures("pg1w", burst_cpu_ms_per_update={"serve": 0.12, "work": 0.1, "x": 0.01})
+    lines = cpu_table([figures, Figures("not measured")])
+    assert lines[-1] == "| pg1w | 0.120 | 0.100 | – | – | 0.230 |"
+    assert len(lines) == 4  # a blank line, the head, the rule and one row
