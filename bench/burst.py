@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from bench.users import POST_ATTEMPTS, SECRET_HEADER, TELEGRAM_PATH, WEBHOOK_SECRET
+from bench.users import SECRET_HEADER, TELEGRAM_PATH, WEBHOOK_SECRET, until_accepted
 
 REQUEST_TIMEOUT = 30.0
 """Seconds one post may take (as the aiohttp session's timeout)."""
@@ -97,21 +97,20 @@ class BurstPoster:
     async def post(self, body: bytes) -> tuple[float | None, int]:
         """(latency of the accepted attempt or None, attempts that failed)."""
         data = self.head + str(len(body)).encode() + b"\r\n\r\n" + body
-        errors = 0
-        for _ in range(POST_ATTEMPTS):
+
+        async def attempt() -> float | None:
             began = time.monotonic()
             try:
                 async with asyncio.timeout(REQUEST_TIMEOUT):
                     connection = await self._connected()
                     status = await connection.request(data)
-                if status == 200:
-                    return time.monotonic() - began, errors
             except (OSError, TimeoutError):
                 if self.connection is not None:
                     self.connection.close()
-            errors += 1
-            await asyncio.sleep(min(2.0, 0.1 * errors))
-        return None, errors
+                return None
+            return time.monotonic() - began if status == 200 else None
+
+        return await until_accepted(attempt)
 
     def close(self) -> None:
         if self.connection is not None:

@@ -13,7 +13,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,10 +90,8 @@ class Poster:
         sid = f"SM{next(self._sids):032x}"
         return inbound_form(from_=number, body=text, message_sid=sid, to=TEST_NUMBER)
 
-    async def post_telegram(self, update: dict[str, Any] | bytes) -> tuple[float | None, int]:
-        """Post an update (or its JSON, encoded before a timed burst)."""
-        body = update if isinstance(update, bytes) else json.dumps(update).encode()
-        return await self._post(TELEGRAM_PATH, body, TELEGRAM_HEADERS)
+    async def post_telegram(self, update: dict[str, Any]) -> tuple[float | None, int]:
+        return await self._post(TELEGRAM_PATH, json.dumps(update).encode(), TELEGRAM_HEADERS)
 
     async def post_sms(self, form: dict[str, str]) -> tuple[float | None, int]:
         headers = {"X-Twilio-Signature": signature(PUBLIC_URL + SMS_PATH, form, self.auth_token)}
@@ -103,21 +101,35 @@ class Poster:
         self, path: str, data: bytes | dict[str, str], headers: dict[str, str]
     ) -> tuple[float | None, int]:
         """(latency of the accepted attempt or None, attempts that failed)."""
-        errors = 0
-        for _ in range(POST_ATTEMPTS):
+
+        async def attempt() -> float | None:
             async with self._slots:
                 began = time.monotonic()
                 try:
                     url = next(self._next) + path
                     async with self.session.post(url, data=data, headers=headers) as response:
                         await response.read()
-                        if response.status == 200:
-                            return time.monotonic() - began, errors
+                        return time.monotonic() - began if response.status == 200 else None
                 except (aiohttp.ClientError, TimeoutError):
-                    pass
-            errors += 1
-            await asyncio.sleep(min(2.0, 0.1 * errors))
-        return None, errors
+                    return None
+
+        return await until_accepted(attempt)
+
+
+async def until_accepted(
+    attempt: Callable[[], Awaitable[float | None]],
+) -> tuple[float | None, int]:
+    """Post until accepted, at most POST_ATTEMPTS times, waiting longer after each failure, as
+    a platform retries a webhook: (latency of the accepted attempt or None, attempts that
+    failed)."""
+    errors = 0
+    for _ in range(POST_ATTEMPTS):
+        latency = await attempt()
+        if latency is not None:
+            return latency, errors
+        errors += 1
+        await asyncio.sleep(min(2.0, 0.1 * errors))
+    return None, errors
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bench import burst
+from bench import users
 from bench.burst import BurstPoster
 from bench.users import SECRET_HEADER, TELEGRAM_PATH, WEBHOOK_SECRET
 
@@ -101,7 +101,7 @@ async def test_posts_the_update_as_telegram_does_on_one_kept_connection(
 async def test_what_is_not_accepted_is_posted_again(
     serving: Serving, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(burst.asyncio, "sleep", _no_wait)
+    monkeypatch.setattr(users.asyncio, "sleep", _no_wait)
     server = await serving(lambda n: UNAVAILABLE if n < 2 else ok())
     poster = BurstPoster(server.url)
     latency, errors = await poster.post(b'{"update_id": 1}')
@@ -126,8 +126,8 @@ async def test_a_connection_the_server_closes_is_opened_again(
 async def test_nobody_listening_is_failures_counted_not_a_crash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(burst.asyncio, "sleep", _no_wait)
-    monkeypatch.setattr(burst, "POST_ATTEMPTS", 3)
+    monkeypatch.setattr(users.asyncio, "sleep", _no_wait)
+    monkeypatch.setattr(users, "POST_ATTEMPTS", 3)
     listening = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
     listening.close()
