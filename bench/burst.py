@@ -105,8 +105,7 @@ class BurstPoster:
                     connection = await self._connected()
                     status = await connection.request(data)
             except (OSError, TimeoutError):
-                if self.connection is not None:
-                    self.connection.close()
+                self.close()  # a new connection for the next attempt
                 return None
             return time.monotonic() - began if status == 200 else None
 
