@@ -17,7 +17,7 @@ from bot.delivery.tables import InboxItem
 from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
-from bot.storage.database import autocommit
+from bot.storage.database import autocommit, core
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer
 
@@ -221,7 +221,7 @@ async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()
         query = query.where(InboxItem.conversation_id.not_in(sorted(exclude)))
     taken = [
         Claimed(id, channel, cid, address, dict(body or {}), received)
-        for id, channel, cid, address, body, received in await session.execute(query)
+        for id, channel, cid, address, body, received in await core(session, query)
         if cid is not None
     ]
     mine = {item.id for item in taken}
@@ -240,13 +240,14 @@ async def pending_ids(
     """Every pending update of these conversations, oldest first."""
     found: dict[str, list[int]] = {}
     for part in chunks(conversation_ids):
-        rows = await session.execute(
+        rows = await core(
+            session,
             select(InboxItem.conversation_id, InboxItem.id)
             .where(
                 among(session, InboxItem.conversation_id, part),
                 InboxItem.done_at.is_(None),
             )
-            .order_by(InboxItem.id)
+            .order_by(InboxItem.id),
         )
         for cid, item_id in rows:
             if cid is not None:
@@ -261,11 +262,12 @@ async def recent(
     not (what the flood throttle counts)."""
     found: dict[str, list[tuple[int, dt.datetime]]] = {}
     for part in chunks(conversation_ids):
-        rows = await session.execute(
+        rows = await core(
+            session,
             select(InboxItem.conversation_id, InboxItem.id, InboxItem.received_at).where(
                 among(session, InboxItem.conversation_id, part),
                 InboxItem.received_at > since,
-            )
+            ),
         )
         for cid, item_id, received in rows:
             if cid is not None:
@@ -276,10 +278,11 @@ async def recent(
 async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
     """`mark_done` for many updates at once."""
     for part in chunks(ids):
-        await session.execute(
+        await core(
+            session,
             update(InboxItem)
             .where(among(session, InboxItem.id, part))
-            .values(done_at=now, body=None, address=None)
+            .values(done_at=now, body=None, address=None),
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.state import State
 from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
+from bot.storage.database import core
 from bot.storage.tables import Conversation
 
 
@@ -58,12 +59,13 @@ async def load_many(
     found: dict[str, tuple[int, State]] = {}
     expired: list[str] = []
     for part in chunks(conversation_ids):
-        rows = await session.execute(
+        rows = await core(
+            session,
             select(
                 Conversation.id, Conversation.state, Conversation.version, Conversation.updated_at
             )
             .where(among(session, Conversation.id, part))
-            .with_for_update()
+            .with_for_update(),
         )
         for cid, state, version, updated_at in rows:
             if as_utc(updated_at) < now - ttl:
@@ -71,7 +73,7 @@ async def load_many(
             else:
                 found[cid] = (version or 0, State.from_json(dict(state)))
     for part in chunks(expired):
-        await session.execute(delete(Conversation).where(among(session, Conversation.id, part)))
+        await core(session, delete(Conversation).where(among(session, Conversation.id, part)))
     return found
 
 

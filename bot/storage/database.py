@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, CursorResult, Executable, Select, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Row = TypeVarTuple("Row")
 
 
 def open_engine(url: str) -> AsyncEngine:
@@ -104,3 +105,20 @@ async def autocommit(session: AsyncSession) -> None:
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@overload
+async def core(session: AsyncSession, statement: Select[*Row]) -> CursorResult[*Row]: ...
+
+
+@overload
+async def core(session: AsyncSession, statement: Executable) -> CursorResult[*tuple[Any, ...]]: ...
+
+
+async def core(session: AsyncSession, statement: Executable) -> CursorResult[*tuple[Any, ...]]:
+    """`statement` on the session's connection, in its transaction, as Core: a select of
+    columns, or an UPDATE or DELETE that no object of the session mirrors, has nothing for the
+    ORM to do, yet went through its compile and loading steps. Unlike `session.execute` it
+    does not flush the session's pending objects first."""
+    connection = await session.connection()
+    return await connection.execute(statement)
