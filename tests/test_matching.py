@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import LANGUAGES, TOPICS
 from bot.cli import match as match_cli
 from bot.engine.matching import OPERATOR, Matcher
 from bot.engine.translit import skeleton, stem, words
-from bot.engine.vocabulary import similarity
+from bot.engine.vocabulary import _similarity, similarity
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval" / "messages.tsv"
@@ -88,6 +90,20 @@ def test_typos_in_the_body_match_but_different_endings_do_not() -> None:
 
 
 # --- topics ---------------------------------------------------------------------------------------
+
+
+SKELETON_LETTERS = st.text(alphabet="aeioubdgkmnprstvxz0123", min_size=1, max_size=12)
+
+
+@given(SKELETON_LETTERS, SKELETON_LETTERS)
+def test_pairs_answered_before_the_memo_score_what_the_rules_give(typed: str, word: str) -> None:
+    """`similarity` answers words that start differently without its rules: they must agree."""
+    assert similarity(typed, word) == _similarity(typed, word)
+    assert similarity(typed + "a", typed + "e") == _similarity(typed + "a", typed + "e")
+
+
+def test_words_starting_with_different_vowels_may_still_be_typos() -> None:
+    assert similarity("ozbekiston", "uzbekiston") > 0.8  # oʻzbek typed with o or u
 
 
 @pytest.mark.parametrize(
