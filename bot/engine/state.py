@@ -36,11 +36,10 @@ class State:
     def to_json(self) -> dict[str, Any]:
         """A copy as plain JSON values (the fields hold only strings, numbers and flat lists
         and dicts of strings, so copying each container is copying everything)."""
-        data: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            data[name] = value.copy() if isinstance(value, list | dict) else value
-        return data
+        return {
+            name: value.copy() if type(value) in _CONTAINERS else value
+            for name, value in vars(self).items()
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
@@ -48,4 +47,11 @@ class State:
         return cls(**known)
 
     def copy(self) -> State:
-        return State.from_json(self.to_json())
+        """An independent copy (every turn starts from one): the fields as they are, each
+        container copied, without going through JSON values and back."""
+        copied = object.__new__(State)
+        vars(copied).update(self.to_json())
+        return copied
+
+
+_CONTAINERS = (list, dict)
