@@ -81,6 +81,14 @@ def month_of(day: dt.date) -> str:
     return f"{day:%Y-%m}"
 
 
+@functools.lru_cache(maxsize=16)
+def periods(now: dt.datetime, zone: ZoneInfo) -> tuple[dt.date, str, str]:
+    """The local day of `now`, and that day and its month as the marks write them. A batch of
+    turns shares one `now`: worked out once for all of them."""
+    day = local_day(now, zone)
+    return day, day.isoformat(), month_of(day)
+
+
 def response_bucket(seconds: float) -> str:
     for bound, name in RESPONSE_BUCKETS:
         if seconds < bound:
@@ -236,8 +244,7 @@ class StatsSink:
 
         st = ctx.state
         marks = st.marks
-        day = local_day(ctx.now, self.zone)
-        today, month = day.isoformat(), month_of(day)
+        day, today, month = periods(ctx.now, self.zone)
         _drop_stale(marks, today, month)
         lang = clean_id(st.lang)
         channel = clean_id(ctx.channel)
