@@ -32,12 +32,22 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+SHORTEST_BACKLOG = 10.0
+"""Seconds of backlog below which a pace is not a figure: a window of one second (two samples)
+printed 113% with a hundred users, a second's sends falling into it by chance."""
+
+
 def backlog_share(
-    samples: Sequence[tuple[float, int]], sends: Sequence[float], limit: float, backlog: float
+    samples: Sequence[tuple[float, int]],
+    sends: Sequence[float],
+    limit: float,
+    backlog: float,
+    shortest: float = SHORTEST_BACKLOG,
 ) -> tuple[float | None, float]:
     """Sends per second over the intervals that start with a backlog (at least `backlog`
-    conversations waiting), as a share of `limit`; and how many seconds that covered.
-    `samples` are (time, conversations waiting), time-ordered; `sends` the send times."""
+    conversations waiting), as a share of `limit`; and how many seconds that covered. None
+    when that is under `shortest` seconds. `samples` are (time, conversations waiting),
+    time-ordered; `sends` the send times."""
     ordered = sorted(sends)
     seconds = 0.0
     count = 0
@@ -45,8 +55,8 @@ def backlog_share(
         if waiting >= backlog and end > start:
             seconds += end - start
             count += bisect.bisect_left(ordered, end) - bisect.bisect_left(ordered, start)
-    if seconds <= 0:
-        return None, 0.0
+    if seconds <= 0 or seconds < shortest:
+        return None, seconds
     return count / seconds / limit, seconds
 
 

@@ -34,13 +34,22 @@ def test_outbound_share_counts_only_intervals_that_start_with_a_backlog() -> Non
     # 30 conversations waiting for 2 s, then 5: only the first two seconds count.
     samples = [(0.0, 30), (1.0, 40), (2.0, 5), (3.0, 0)]
     sends = [i / 29 for i in range(58)] + [2.5, 2.6]  # 29/s while backlogged, 2 later
-    share, seconds = backlog_share(samples, sends, limit=30, backlog=30)
+    share, seconds = backlog_share(samples, sends, limit=30, backlog=30, shortest=2)
     assert seconds == pytest.approx(2.0)
     assert share == pytest.approx(58 / 2 / 30)
 
 
 def test_outbound_share_without_a_backlog_is_not_a_figure() -> None:
     assert backlog_share([(0.0, 3), (1.0, 2)], [0.5], limit=30, backlog=30) == (None, 0.0)
+
+
+def test_outbound_share_over_a_backlog_of_seconds_is_not_a_figure() -> None:
+    """34 sends in a one-second window once printed 113%: under 10 s of backlog, no share."""
+    samples = [(0.0, 40), (1.0, 0)]
+    assert backlog_share(samples, [i / 34 for i in range(34)], limit=30, backlog=30) == (None, 1.0)
+    long = [(float(t), 40) for t in range(11)] + [(11.0, 0)]
+    share, seconds = backlog_share(long, [i / 30 for i in range(330)], limit=30, backlog=30)
+    assert (share, seconds) == (pytest.approx(1.0), pytest.approx(11.0))
 
 
 def test_memory_growth_compares_the_first_and_last_minute() -> None:
