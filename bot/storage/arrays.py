@@ -12,7 +12,6 @@ converted once."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +30,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage import jsontext
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -61,7 +62,7 @@ def arrays(
     for name in columns:
         values = [row[name] for row in rows]
         if isinstance(table.c[name].type, JSON):
-            values = [None if value is None else json.dumps(value) for value in values]
+            values = [None if value is None else jsontext.dumps(value) for value in values]
         out[name] = values
     return out
 

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage import jsontext
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 Row = TypeVarTuple("Row")
 
@@ -31,7 +33,13 @@ def open_engine(url: str) -> AsyncEngine:
         # is a queue in the pool instead (and no connection, with its thread, is opened and
         # closed again as the load changes).
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            json_serializer=jsontext.dumps,
+            json_deserializer=jsontext.loads,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -60,6 +68,8 @@ def open_engine(url: str) -> AsyncEngine:
         pool_size=10,
         max_overflow=30,
         connect_args={"timeout": 5, "command_timeout": 60},
+        json_serializer=jsontext.dumps,
+        json_deserializer=jsontext.loads,
     )
 
 
