@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVarTuple, overload
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage import jsontext
+from bot.storage import jsontext, sqlite_inline
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 Row = TypeVarTuple("Row")
@@ -32,9 +33,12 @@ def open_engine(url: str) -> AsyncEngine:
         # for each other in its busy handler, sleeping up to 100 ms a time; with one, waiting
         # is a queue in the pool instead (and no connection, with its thread, is opened and
         # closed again as the load changes).
+        # Calls run on the event loop's thread, and only one that has to wait for a lock held
+        # elsewhere waits in a thread (`sqlite_inline`); the dialect stays aiosqlite's.
+        args, options = parsed.get_dialect()().create_connect_args(parsed)
         engine = create_async_engine(
             url,
-            connect_args={"timeout": 30},
+            async_creator=partial(sqlite_inline.connect, *args, **{**options, "timeout": 30}),
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
