@@ -54,6 +54,15 @@ def open_engine(url: str) -> AsyncEngine:
             # with WAL a killed process loses nothing committed; only a power cut can lose
             # the transactions of the last moment before it
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # A statement that may need undoing alone (a multi-row INSERT ... ON CONFLICT in a
+            # transaction) keeps a journal of its own, in a temporary file once past 64 KiB:
+            # the intake's insert of a burst's batch opened, wrote and closed one every time.
+            cursor.execute("PRAGMA temp_store=MEMORY")
+            # The log is copied into the database file every 10,000 pages (40 MB) instead of
+            # 1,000: a page written again and again under a burst (an index's, a counter's) is
+            # copied and synced once in ten times as many commits. In-process, on 21,000
+            # updates, the two took 5-6% off their CPU (write calls 163k -> 115k, syncs 143 -> 23).
+            cursor.execute("PRAGMA wal_autocheckpoint=10000")
             cursor.close()
 
         return engine

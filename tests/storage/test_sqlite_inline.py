@@ -163,3 +163,12 @@ async def test_autocommit_isolation_is_set_and_reset(engine: AsyncEngine, tmp_pa
         raw = await connection.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None and driver.isolation_level == ""  # back to transactions
+
+
+async def test_a_file_database_is_tuned_for_bursts(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        values = [
+            (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "synchronous", "temp_store", "wal_autocheckpoint")
+        ]
+    assert values == ["wal", 1, 2, 10_000]  # NORMAL; statement journals in memory
