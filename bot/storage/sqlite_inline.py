@@ -62,8 +62,7 @@ class InlineConnection:
         """`call(*args, **kw)` on this connection: inline, or in a thread if the database is
         locked. Every call that enters SQLite goes through here: while a call waits in a
         thread it holds the connection's mutex, and another made inline would hold the loop."""
-        while self._behind is not None and not self._behind.done():
-            await asyncio.wait([asyncio.wrap_future(self._behind)])
+        await self._after_the_waiting()
         try:
             return call(*args, **kw)
         except sqlite3.OperationalError as error:
@@ -76,6 +75,12 @@ class InlineConnection:
         # next calls behind it.
         self._behind = self._waiter.submit(self._patiently, call, args, kw)
         return await asyncio.wrap_future(self._behind)
+
+    async def _after_the_waiting(self) -> None:
+        """Return once no call of this connection waits in a thread (a loop: another caller
+        may have sent one there while this one waited)."""
+        while self._behind is not None and not self._behind.done():
+            await asyncio.wait([asyncio.wrap_future(self._behind)])
 
     def _patiently(self, call: Callable[..., T], args: Sequence[Any], kw: dict[str, Any]) -> T:
         connection = self._open()
@@ -102,8 +107,7 @@ class InlineConnection:
         return self._open().isolation_level
 
     async def close(self) -> None:
-        while self._behind is not None and not self._behind.done():
-            await asyncio.wait([asyncio.wrap_future(self._behind)])
+        await self._after_the_waiting()
         self.stop()
 
     def stop(self) -> None:
