@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+NPM := /usr/bin/npm
+BROWSER_TESTS := tests/browser
+AXE := $(BROWSER_TESTS)/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run chat test check lint typecheck format pytest goldens clean bench
@@ -19,13 +22,23 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y -q --no-install-recommends chromium \
 		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium)
 
+# npm (Debian's) for axe-core, the accessibility checker the browser tests inject into each page.
+$(NPM):
+	$(SUDO) apt-get install -y -q --no-install-recommends npm \
+		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends npm)
+
+# axe-core at the version package-lock.json pins (npm ci installs exactly that, or fails).
+$(AXE): $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json | $(NPM)
+	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 run: $(STAMP)
 	$(PY) -m bot serve --host 127.0.0.1 --port 8080
 
 chat: $(STAMP)
 	$(PY) -m bot chat
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(AXE)
 	$(PY) -m ruff check bot tests bench
 	$(PY) -m ruff format --check bot tests bench
 	$(PY) -m mypy
@@ -47,4 +60,4 @@ goldens: $(STAMP)
 	$(PY) -m pytest tests/test_transcripts.py --update-goldens
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(BROWSER_TESTS)/node_modules

@@ -14,7 +14,15 @@ from pathlib import Path
 from bot import LANGUAGES, TOPICS
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.engine.loader import load_bundle
-from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, SURVEY_FLOW, Bundle, Entry, Node
+from bot.engine.model import (
+    GENERAL_TOPIC,
+    MENU_FLOW,
+    OPERATOR_FLOW,
+    SURVEY_FLOW,
+    Bundle,
+    Entry,
+    Node,
+)
 from bot.engine.problems import Pos, Problem
 from bot.engine.texts import SYSTEM_KEYS, Texts, placeholders
 from bot.lint.sms import node_sms
@@ -24,6 +32,8 @@ TELEGRAM_TEXT_LIMIT = 4096
 TELEGRAM_CALLBACK_LIMIT = 64
 REVIEW_MAX_AGE = dt.timedelta(days=366)
 NAV_LABELS = ("common.nav.back", "common.nav.menu", "common.nav.operator")
+CONSOLE_TOPICS = (GENERAL_TOPIC, "other")
+"""Outcomes the operator console names, besides the topics (bot/operators/views.py)."""
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LEXICON_KEYS = {
     "commands": {"menu", "back", "language", "operator", "help", "forget"},
@@ -59,7 +69,11 @@ def _used_keys(bundle: Bundle) -> Iterator[tuple[str, Pos, Node | None]]:
                 yield key, node.pos, node
             for option in node.options:
                 yield option.label, option.pos, None
-    for key in (*SYSTEM_KEYS, *NAV_LABELS, *(f"common.topic.{t}" for t in TOPICS)):
+    for key in (
+        *SYSTEM_KEYS,
+        *NAV_LABELS,
+        *(f"common.topic.{t}" for t in (*TOPICS, *CONSOLE_TOPICS)),
+    ):
         yield key, Pos("content/ru/common.yaml"), None
 
 

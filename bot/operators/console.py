@@ -166,10 +166,10 @@ class Console:
             csrf=login.csrf,
             row=views.row_view(row, words),
             status=status,
-            context=views.context_view(row, engine, words),
+            context=views.context_view(row, engine, self.lang(request)),
             lines=lines,
             canned=views.canned(engine, row.lang),
-            outcomes=views.outcomes(engine, words),
+            outcomes=views.outcomes(engine, self.lang(request)),
             data=data,
             message=self.notice(request),
         )

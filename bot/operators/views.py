@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import LANGUAGES as CONTENT_LANGUAGES
 from bot.engine.engine import Engine
 from bot.operators import queue
 from bot.operators.tables import (
@@ -28,7 +29,8 @@ from bot.operators.tables import (
     HandoverLine,
     Operator,
 )
-from bot.operators.words import CHANNELS, EVENTS, LANGS, OUTCOMES, REASONS, STATUSES, WHO
+from bot.operators.words import CHANNELS, EVENTS, LANGS, REASONS, STATUSES, WHO
+from bot.stats import labels
 from bot.storage.conversations import as_utc
 from bot.storage.sealed import Sealer
 
@@ -153,11 +155,15 @@ def _line(
     }
 
 
-def topic_label(engine: Engine, topic: str, words: Labeller) -> str:
+def topic_label(engine: Engine, topic: str, lang: str) -> str:
+    """A topic's (or outcome's) name in the console's language `lang`: for a language of the
+    content, the content's `common.topic.<topic>` (the words of the bot's menu, and for
+    `general` and `other` the same file); for English, the staff's names the monthly report
+    uses (bot.stats.labels). Never one language beside another on the same page."""
     key = f"common.topic.{topic}"
-    if engine.texts.has("ru", key):
-        return engine.texts.render("ru", key)
-    return words.of(OUTCOMES, topic)
+    if lang in CONTENT_LANGUAGES and engine.texts.has(lang, key):
+        return engine.texts.render(lang, key)
+    return labels.name(labels.OUTCOMES, topic)
 
 
 def shorten(text: str, limit: int = ANSWER_PREVIEW) -> str:
@@ -165,18 +171,18 @@ def shorten(text: str, limit: int = ANSWER_PREVIEW) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def context_view(row: Handover, engine: Engine, words: Labeller) -> dict[str, Any]:
-    """What the bot knew: topics visited and the answers it already gave, in the user's
-    language (the operator reads what the user read)."""
+def context_view(row: Handover, engine: Engine, lang: str) -> dict[str, Any]:
+    """What the bot knew: topics visited (named in the console's language `lang`) and the
+    answers it already gave, in the user's language (the operator reads what the user read)."""
     context = row.context or {}
-    topics = [topic_label(engine, str(t), words) for t in context.get("topics", [])]
+    topics = [topic_label(engine, str(t), lang) for t in context.get("topics", [])]
     answers = []
     for ref in context.get("answers", []):
         node = engine.bundle.node(str(ref))
         key = node.say_key({}) if node is not None else None
         text = engine.texts.render(row.lang, key) if key else str(ref)
         topic = engine.bundle.topic_of(str(ref))
-        answers.append({"topic": topic_label(engine, topic, words), "text": shorten(text)})
+        answers.append({"topic": topic_label(engine, topic, lang), "text": shorten(text)})
     return {"topics": topics, "answers": answers}
 
 
@@ -195,8 +201,9 @@ def outcome_codes(engine: Engine) -> list[str]:
     return [*topics, OTHER] if OTHER not in topics else topics
 
 
-def outcomes(engine: Engine, words: Labeller) -> list[dict[str, str]]:
-    """What a conversation can be closed with: the flows' topics, and 'other'."""
+def outcomes(engine: Engine, lang: str) -> list[dict[str, str]]:
+    """What a conversation can be closed with: the flows' topics, and 'other', named in the
+    console's language `lang`."""
     return [
-        {"code": code, "label": topic_label(engine, code, words)} for code in outcome_codes(engine)
+        {"code": code, "label": topic_label(engine, code, lang)} for code in outcome_codes(engine)
     ]

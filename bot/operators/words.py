@@ -34,8 +34,8 @@ WHO = {
     "operator": N_("Operator"),
     "unreadable": N_("(this line cannot be read with the current key)"),
 }
-OUTCOMES = {"other": N_("Other"), "general": N_("General question")}
-"""Outcome topics without a content label (`common.topic.<topic>`)."""
+# Topic and outcome names are not here: bot.operators.views.topic_label takes them from content
+# (in Russian) or from the report's names (in English), one source for every topic.
 
 NOTICES = {
     # Desk errors (bot.operators.desk.DeskError codes)

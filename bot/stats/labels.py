@@ -1,7 +1,8 @@
 """Names a manager reads in the monthly report, for the stable ids the counters store.
 
 The report is for the organisation's staff and funders, not for migrants, so its words live here
-in English rather than in content/. An id without a name is shown as it is.
+in English rather than in content/. An id without a name (a topic added since, say) is shown as
+words made from it, never as the raw id; campaign codes, which staff chose themselves, as they are.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ TOPICS: Mapping[str, str] = {
     "health": "Medical exam, fingerprints",
     "general": "General",
 }
+OUTCOMES: Mapping[str, str] = {**TOPICS, "other": "Other"}
+"""How an operator closed a conversation: a topic's id, or `other` (bot.operators.views)."""
 LANGUAGES: Mapping[str, str] = {"ru": "Russian", "uz": "Uzbek", "tg": "Tajik", "none": "Not chosen"}
 CHANNELS: Mapping[str, str] = {
     "telegram": "Telegram",
@@ -72,4 +75,14 @@ ANSWERS: Mapping[str, Mapping[str, str]] = {
 
 
 def name(names: Mapping[str, str], key: str) -> str:
+    """The name of `key`, else the id as words: 'new_topic' -> 'New topic'."""
+    found = names.get(key)
+    if found is not None:
+        return found
+    words = key.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def code(names: Mapping[str, str], key: str) -> str:
+    """The name of `key`, else `key` as it is (campaign codes read as staff wrote them)."""
     return names.get(key, key)

@@ -37,9 +37,13 @@ class Section:
 
 
 def _items(
-    items: list[Item], names: Mapping[str, str], *, keep_order: bool = False
+    items: list[Item],
+    names: Mapping[str, str],
+    *,
+    keep_order: bool = False,
+    naming: Callable[[Mapping[str, str], str], str] = labels.name,
 ) -> list[tuple[str, str, int]]:
-    rows = [(i.key, labels.name(names, i.key), i.count) for i in items]
+    rows = [(i.key, naming(names, i.key), i.count) for i in items]
     return rows if keep_order else ordered(rows, lambda r: r[2], lambda r: r[1])
 
 
@@ -72,15 +76,24 @@ def sections(report: MonthReport) -> list[Section]:
         *,
         keep_order: bool = False,
         terminal: bool = True,
+        naming: Callable[[Mapping[str, str], str], str] = labels.name,
     ) -> None:
-        rows = _items(items, names, keep_order=keep_order)
+        rows = _items(items, names, keep_order=keep_order, naming=naming)
         chart = _bars(title, rows, total) if rows else None
         out.append(Section(sid, title, note, rows, total, chart, terminal=terminal))
 
     add("topics", "Topics", "share of all topic answers", r.topics, labels.TOPICS, r.topic_total)
     add("languages", "Languages", "share of contacts", r.languages, labels.LANGUAGES, r.contacts)
     add("channels", "Channels", "share of contacts", r.channels, labels.CHANNELS, r.contacts)
-    add("sources", "Campaign sources", "share of contacts", r.sources, labels.SOURCES, r.contacts)
+    add(
+        "sources",
+        "Campaign sources",
+        "share of contacts",
+        r.sources,
+        labels.SOURCES,
+        r.contacts,
+        naming=labels.code,
+    )
     days = [(i.key, i.key, i.count) for i in r.daily]
     out.append(
         Section(
@@ -117,7 +130,7 @@ def sections(report: MonthReport) -> list[Section]:
         "Operator outcomes",
         "how handed-over conversations ended",
         r.outcomes,
-        {},
+        labels.OUTCOMES,
         sum(i.count for i in r.outcomes),
     )
     for question, answers in r.survey.items():

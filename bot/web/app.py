@@ -1,6 +1,6 @@
 """The ASGI app (Starlette): routes parse, authenticate and hand over to the runtime, which the
 lifespan starts and stops. Telegram and SMS add their routes only when configured; the web chat
-(/chat) and the operator console (/operator) are always on."""
+(/chat), the operator console (/operator) and the start page leading to both (/) are always on."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.web.health import database_ok
+from bot.web.start import start_routes
 
 
 def create_app(
@@ -84,4 +85,5 @@ def create_app(
         ttl_days=settings.conversation_ttl_days,
     )
     routes += console_routes(lambda: holder["runtime"], settings)
+    routes += start_routes(lambda: holder["runtime"].app.service.engine.texts)
     return Starlette(routes=routes, lifespan=lifespan)

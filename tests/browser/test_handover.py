@@ -6,75 +6,15 @@ the bot answers again. In each language, on a phone-sized screen for the migrant
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from bot.operators.accounts import add_operator
 from bot.storage.pseudonym import pseudonym
-from tests.conftest import make_settings
-from tests.serving import Running, running
+from tests.browser.conftest import PHONE, bot_says, log_in, render
+from tests.serving import Running
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [  # a closed network: no background connections, no sandbox as root in CI
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ALWAYS_OPEN = {
-    "HOTLINE_DAYS": "0,1,2,3,4,5,6",
-    "HOTLINE_OPENS": "00:00",
-    "HOTLINE_CLOSES": "24:00",
-    "OPERATOR_BOOTSTRAP": "0",
-}
-PASSWORD = "correct horse battery staple"
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Running]:
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **ALWAYS_OPEN)
-    async with running(settings) as run:
-        async with run.runtime.app.service.sessions() as session, session.begin():
-            await add_operator(session, "olga", "ru,uz,tg", PASSWORD)
-            await add_operator(session, "ivan", "ru", PASSWORD)
-        yield run
-
-
-async def log_in(browser: Browser, url: str, name: str) -> Page:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"{url}/operator/login")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.locator("#waiting")).to_be_attached()
-    return page
-
-
-def render(server: Running, lang: str, key: str) -> str:
-    return server.runtime.app.service.engine.texts.render(lang, key)
-
-
-async def bot_says(chat: Page, text: str) -> None:
-    await expect(chat.locator(".msg-bot").last).to_contain_text(text, timeout=10_000)
 
 
 @pytest.mark.parametrize("lang", ["ru", "uz", "tg"])
@@ -83,7 +23,7 @@ async def test_the_whole_handover_both_ways(browser: Browser, server: Running, l
     console = await log_in(browser, url, "olga")
     await console.evaluate("window.notReloaded = true")
 
-    chat = await (await browser.new_context(**PHONE)).new_page()  # type: ignore[arg-type]
+    chat = await (await browser.new_context(**PHONE)).new_page()
     await chat.goto(f"{url}/chat?lang={lang}")
     await bot_says(chat, render(server, lang, "common.menu.title").split("\n")[0][:20])
     await chat.get_by_role("button", name=render(server, lang, "common.nav.operator")).click()
@@ -138,7 +78,7 @@ async def test_an_operator_without_the_language_never_sees_it(
 ) -> None:
     russian_only = await log_in(browser, server.url, "ivan")
     uzbek_too = await log_in(browser, server.url, "olga")
-    chat = await (await browser.new_context(**PHONE)).new_page()  # type: ignore[arg-type]
+    chat = await (await browser.new_context(**PHONE)).new_page()
     await chat.goto(f"{server.url}/chat?lang=uz")
     await chat.get_by_role("button", name=render(server, "uz", "common.nav.operator")).click()
     await expect(uzbek_too.locator("#waiting tr")).to_have_count(1, timeout=10_000)

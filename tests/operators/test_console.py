@@ -223,3 +223,35 @@ async def test_console_files_are_served_from_a_fixed_list(served: Served) -> Non
     assert (await browser.get("/operator/static/console.css")).status_code == 200
     for name in ("..%2Fconsole.py", "missing.js", "%2E%2E%2F%2E%2E%2Fsettings.py"):
         assert (await browser.get(f"/operator/static/{name}")).status_code == 404
+
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def outcome_names(page: str) -> dict[str, str]:
+    """The outcome list of a conversation page: code -> the name the operator reads."""
+    select_html = page.split('name="outcome"', 1)[1].split("</select>", 1)[0]
+    return {
+        code: html.unescape(name)
+        for code, name in re.findall(r'<option value="(\w+)">([^<]*)</option>', select_html)
+    }
+
+
+async def test_topic_names_are_in_the_consoles_language_from_one_source(served: Served) -> None:
+    row = await ask_operator(served, CHAT, "ru", 100)
+    browser = await operator_browser(served, "olga", "ru")
+    texts = served.runtime.app.service.engine.texts
+
+    russian = outcome_names((await browser.open(f"/operator/c/{row.id}")).text)
+    assert {"general", "other", "labour_rights", "work_permit"} <= set(russian)
+    for code, name in russian.items():  # the same words as the topics of the bot's menu
+        assert name == texts.render("ru", f"common.topic.{code}"), code
+        assert CYRILLIC.search(name), (code, name)
+
+    english_page = await browser.get(f"/operator/c/{row.id}", headers={"Accept-Language": "en"})
+    english = outcome_names(english_page.text)
+    assert set(english) == set(russian)
+    for code, name in english.items():
+        assert not CYRILLIC.search(name), (code, name)
+    assert english["labour_rights"] == "Labour rights, wages"
+    assert english["other"] == "Other"

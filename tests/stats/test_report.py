@@ -15,7 +15,11 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot import LANGUAGES
 from bot.cli.main import main
+from bot.engine.model import Bundle
+from bot.operators.words import REASONS
+from bot.stats import labels
 from bot.stats.render import csv_text, html, terminal, write
 from bot.stats.report import collect, parse_month
 from bot.stats.tables import ContactCount, OutcomeCount, SurveyCount, TopicCount
@@ -202,3 +206,33 @@ def test_the_report_command(
     assert (folder / "report.html").exists() and (folder / "report.csv").exists()
     assert main(["report", "--month", "2026-13"]) == 2
     assert parse_month("2026-12") == (dt.date(2026, 12, 1), dt.date(2027, 1, 1))
+
+
+async def test_operator_outcomes_show_human_names(db: async_sessionmaker[Any]) -> None:
+    await _small_and_large(db)
+    rows = [("labour_rights", 7), ("other", 6), ("general", 5)]
+    await _insert(
+        db,
+        OutcomeCount,
+        [{"day": DAY, "lang": "ru", "channel": "sms", "outcome": o, "count": n} for o, n in rows],
+    )
+    async with db() as session:
+        report = await collect(session, MONTH)
+    page = html(report, "Europe/Moscow", GENERATED)
+    outcomes = page.split("<section id=outcomes>", 1)[1].split("</section>", 1)[0]
+    assert "<td>Labour rights, wages</td>" in outcomes
+    assert "<td>Other</td>" in outcomes and "<td>General</td>" in outcomes
+    assert "labour_rights" not in outcomes
+    summary = terminal(report).split("Operator outcomes", 1)[1]
+    assert "Labour rights, wages" in summary and "labour_rights" not in summary
+    assert "Labour rights, wages" in csv_text(report)
+
+
+def test_every_id_the_counters_store_has_a_name(shipped_bundle: Bundle) -> None:
+    topics = {flow.topic for flow in shipped_bundle.flows.values()}
+    assert topics <= set(labels.TOPICS)
+    assert {*topics, "other"} <= set(labels.OUTCOMES)
+    assert set(LANGUAGES) <= set(labels.LANGUAGES)
+    assert set(REASONS) <= set(labels.REASONS)
+    # an id that has no name yet (a topic added later) still reads as words
+    assert labels.name(labels.OUTCOMES, "new_topic") == "New topic"

@@ -81,16 +81,19 @@
     if (row.urgent) tag.append(" ", el("span", "badge", words.urgent));
     const since = el("td", "waited", waited(row.since));
     since.dataset.since = row.since === null ? "" : String(row.since);
-    const action = el("td");
-    if (kind === "waiting") action.append(takeForm(row.id));
     tr.append(
       tag,
       el("td", null, row.lang_label),
       el("td", null, row.channel_label),
       el("td", null, row.reason_label),
       since,
-      action,
     );
+    // only a waiting request has an action (Take); my conversations have no such column
+    if (kind === "waiting") {
+      const action = el("td");
+      action.append(takeForm(row.id));
+      tr.append(action);
+    }
     return tr;
   };
 

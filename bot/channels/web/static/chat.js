@@ -85,24 +85,28 @@
   function bubble(item) {
     var li = element("li", "msg msg-" + item.who, item.text);
     if (item.state === "failed") {
+      // a real button inside the list item: a list keeps only items, and a keyboard reaches it
       li.className += " msg-failed";
-      li.appendChild(element("span", "msg-note", words().not_sent));
-      li.setAttribute("role", "button");
-      li.setAttribute("tabindex", "0");
-      li.addEventListener("click", function () {
+      var retry = element("button", "msg-note", words().not_sent);
+      retry.type = "button";
+      retry.addEventListener("click", function () {
         item.state = "sending";
         save();
         render();
         deliver(item, 0);
       });
+      li.appendChild(retry);
     }
     return li;
   }
 
   function optionButtons(options) {
-    var li = element("li", "options");
-    li.setAttribute("role", "group");
-    li.setAttribute("aria-label", words().options);
+    // the buttons are a group inside an item of the conversation's list (a list holds items)
+    var li = element("li", "options-item");
+    var group = element("div", "options");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", words().options);
+    li.appendChild(group);
     options.forEach(function (option) {
       var small = SMALL_OPTIONS.some(function (prefix) {
         return option.id.indexOf(prefix) === 0;
@@ -112,7 +116,7 @@
       button.addEventListener("click", function () {
         choose(option);
       });
-      li.appendChild(button);
+      group.appendChild(button);
     });
     return li;
   }
