@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from itertools import groupby
 from types import MappingProxyType
@@ -37,7 +38,7 @@ from bot.engine.messages import (
     TopicReached,
 )
 from bot.stats.config import StatsConfig
-from bot.stats.sources import clean_id, clean_source
+from bot.stats.sources import clean_id, refused
 from bot.stats.tables import (
     ContactCount,
     EscalationCount,
@@ -193,6 +194,8 @@ class Tally:
             )
 
 
+log = logging.getLogger(__name__)
+
 ONE: Mapping[str, int] = MappingProxyType({"count": 1})
 """The increment of a counter with one `count` column."""
 
@@ -222,6 +225,15 @@ class StatsSink:
     def __init__(self, config: StatsConfig | None = None) -> None:
         self.config = config or StatsConfig.from_env()
         self.zone = ZoneInfo(self.config.timezone)
+        self.campaigns = self.config.campaigns
+        configured = [*self.config.campaign_sources, *self.config.sms_keywords.values()]
+        for code in refused(configured):
+            log.warning(
+                "campaign code %r (CAMPAIGN_SOURCES or SMS_SOURCE_KEYWORDS) is left out: a code"
+                " is lower-case letters, digits, '_' or '-', starts with a letter and has no run"
+                " of 5 digits",
+                code,
+            )
 
     async def prepare(
         self, session: AsyncSession, batch: Batch, conversation_ids: Collection[str]
@@ -248,7 +260,7 @@ class StatsSink:
         _drop_stale(marks, today, month)
         lang = clean_id(st.lang)
         channel = clean_id(ctx.channel)
-        source = clean_source(st.source, self.config.allowed_sources)
+        source = self.campaigns.code(st.source)  # again: states stored before a list changed
         base = {"day": day, "lang": lang, "channel": channel}
         # Volume is counted once the language is known: before that nothing has been asked.
         if st.lang is not None and _once(marks, ACTIVE_DAY, today):
