@@ -311,6 +311,26 @@ async def forget(session: AsyncSession, conversation_id: str) -> None:
     )
 
 
+async def first_time(
+    session: AsyncSession, channel: str, external_id: str, now: dt.datetime
+) -> bool:
+    """Remember, in the caller's transaction, that the platform event `external_id` of
+    `channel` was handled (a delivery report): False when it already was, a replay. It is kept
+    as a processed update is, only the id and the time, and goes with them after KEEP_DONE.
+    Concurrent callers (other processes too) wait on the unique key: one of them gets True."""
+    row = {
+        "channel": channel,
+        "external_id": external_id[:64],
+        "conversation_id": None,
+        "address": None,
+        "body": None,
+        "attempts": 0,
+        "received_at": now,
+        "done_at": now,
+    }
+    return bool(list(await STORE.execute(session, [row])))
+
+
 async def purge_done(session: AsyncSession, now: dt.datetime) -> int:
     result = await session.execute(delete(InboxItem).where(InboxItem.done_at < now - KEEP_DONE))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -2,7 +2,8 @@
 reports). Both must carry a valid X-Twilio-Signature for PUBLIC_URL + path (so it works behind
 a proxy), checked with the twilio library's validator: otherwise 403 and nothing is processed.
 An incoming SMS is answered only once recorded (Twilio retries on errors); a repeated
-MessageSid is recorded once."""
+MessageSid is recorded once. A signature has no date, so a captured report can be posted again:
+each (MessageSid, status) is counted once, remembered in the inbox as a processed update is."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot.delivery.inbound import Inbound
-from bot.delivery.inbox import Intake
+from bot.delivery.inbox import Intake, first_time
 from bot.stats.counters import bump
 from bot.stats.sources import from_sms
 from bot.stats.tables import DeliveryCount
@@ -34,6 +35,8 @@ INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPORTED = frozenset({"delivered", "undelivered", "failed"})
+REPORTS = "sms-status"
+"""The inbox's channel for the delivery reports already counted (MessageSid and status)."""
 UNSUBSCRIBED = "21610"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -109,11 +112,16 @@ def status_endpoint(
         if status not in REPORTED:
             return Response(status_code=204)
 
+        sid = fields.get("MessageSid", "")
+        if not sid:
+            return JSONResponse({"error": "MessageSid is required"}, status_code=400)
+
         async def record() -> None:
             async with sessions()() as session, session.begin():
-                day = dt.datetime.now(dt.UTC).date()
-                keys = {"day": day, "channel": CHANNEL, "status": status}
-                await bump(session, DeliveryCount, keys, {"count": 1})
+                now = dt.datetime.now(dt.UTC)
+                if await first_time(session, REPORTS, f"{status}:{sid}", now):
+                    keys = {"day": now.date(), "channel": CHANNEL, "status": status}
+                    await bump(session, DeliveryCount, keys, {"count": 1})
                 if fields.get("ErrorCode") == UNSUBSCRIBED and fields.get("To"):
                     cid = pseudonym(secret, CHANNEL, fields["To"])
                     await set_blocked(session, cid, True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from sqlalchemy import select
 
 from bot import LANGUAGES, TOPICS
 from bot.delivery.tables import InboxItem
+from bot.stats.purge import purge_now
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
 from tests.channels.sms.conftest import PUBLIC_URL, SmsServed
@@ -132,14 +134,38 @@ async def test_an_opted_out_recipient_is_marked_and_not_retried(sms_served: SmsS
         assert row.blocked
 
 
+async def delivery_counts(served: SmsServed) -> dict[str, int]:
+    async with served.runtime.app.service.sessions() as session:
+        rows = (await session.scalars(select(DeliveryCount))).all()
+    return {r.status: r.count for r in rows}
+
+
 async def test_delivery_reports_are_counted(sms_served: SmsServed) -> None:
-    for status in ("delivered", "delivered", "failed", "sent"):
-        form = status_form(message_sid="SM" + "4" * 32, status=status, to=PHONE)
+    for digit, status in (("4", "delivered"), ("5", "delivered"), ("6", "failed"), ("7", "sent")):
+        form = status_form(message_sid="SM" + digit * 32, status=status, to=PHONE)
         response = await sms_served.post_signed("/sms/twilio/status", form)
         assert response.status_code == 204
-    async with sms_served.runtime.app.service.sessions() as session:
-        rows = (await session.scalars(select(DeliveryCount))).all()
-    assert {r.status: r.count for r in rows} == {"delivered": 2, "failed": 1}
+    assert await delivery_counts(sms_served) == {"delivered": 2, "failed": 1}
+
+
+async def test_a_replayed_delivery_report_is_counted_once(sms_served: SmsServed) -> None:
+    sid = "SM" + "8" * 32
+    delivered = status_form(message_sid=sid, status="delivered", to=PHONE)
+    replies = await asyncio.gather(
+        *(sms_served.post_signed("/sms/twilio/status", delivered) for _ in range(10))
+    )
+    assert [r.status_code for r in replies] == [204] * 10
+    assert await delivery_counts(sms_served) == {"delivered": 1}
+    undelivered = status_form(message_sid=sid, status="undelivered", to=PHONE, error_code="30003")
+    for _ in range(3):  # another status of the same message is news, once
+        response = await sms_served.post_signed("/sms/twilio/status", undelivered)
+        assert response.status_code == 204
+    assert await delivery_counts(sms_served) == {"delivered": 1, "undelivered": 1}
+    sessions, runtime = sms_served.runtime.app.service.sessions, sms_served.runtime
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    await purge_now(sessions, runtime.settings, now=later)  # what was remembered goes too
+    async with sessions() as session:
+        assert (await session.scalars(select(InboxItem.external_id))).all() == []
 
 
 async def test_no_phone_number_anywhere_in_the_database(sms_served: SmsServed) -> None:
