@@ -33,6 +33,7 @@ from bot.engine.engine import SURVEY_DUE
 from bot.engine.messages import (
     Event,
     OperatorRequested,
+    OptedOut,
     SurveyAnswered,
     SurveyOffered,
     TopicReached,
@@ -41,6 +42,7 @@ from bot.stats.config import StatsConfig
 from bot.stats.sources import clean_id, refused
 from bot.stats.tables import (
     ContactCount,
+    DeliveryCount,
     EscalationCount,
     OutcomeCount,
     ResponseTimeCount,
@@ -59,6 +61,8 @@ ACTIVE_DAY = "stats:day"
 DAILY_PREFIXES = ("counted:", "escalated:", "outcome:")
 MONTHLY_PREFIXES = ("surveyed:", SURVEY_ACCEPTED)
 
+OPTED_OUT = "opted_out"
+"""The delivery counters' status for a person who asked for no more SMS (STOP)."""
 OFFER_QUESTION = "offer"
 """Survey counters of the offer itself: offered, accepted, declined."""
 
@@ -278,6 +282,9 @@ class StatsSink:
                 if _once(marks, f"escalated:{reason}:{int(event.urgent)}", today):
                     keys = {**base, "urgent": event.urgent, "reason": reason}
                     await count(EscalationCount, keys, ONE)
+            elif isinstance(event, OptedOut):
+                keys = {"day": day, "channel": channel, "status": OPTED_OUT}
+                await count(DeliveryCount, keys, ONE)
             elif isinstance(event, SurveyOffered):
                 marks[SURVEY_MONTH] = month
                 await count(SurveyCount, survey_keys(month, OFFER_QUESTION, "offered"), ONE)

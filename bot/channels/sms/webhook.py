@@ -38,6 +38,8 @@ REPORTED = frozenset({"delivered", "undelivered", "failed"})
 REPORTS = "sms-status"
 """The inbox's channel for the delivery reports already counted (MessageSid and status)."""
 UNSUBSCRIBED = "21610"
+OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
+"""Twilio's OptOutType (Advanced Opt-Out) and the opt-out word each means (see shaping.py)."""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -85,6 +87,7 @@ def inbound_endpoint(
             address=sender,
             text=body if body.strip() else None,  # a picture message without text
             source=from_sms(body, source_keywords),
+            opt_out=OPT_OUT_TYPES.get(fields.get("OptOutType", "").strip().upper()),
         )
         try:
             await recorded(intake().accept(inbound))

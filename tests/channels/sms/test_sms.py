@@ -181,3 +181,34 @@ async def test_no_phone_number_anywhere_in_the_database(sms_served: SmsServed) -
     assert dump
     assert PHONE not in everything and PHONE.lstrip("+") not in everything
     assert "901234567" not in everything
+
+
+async def opt_out(served: SmsServed, number: str, kind: str, body: str) -> None:
+    """An inbound SMS as Twilio's Advanced Opt-Out posts it: Twilio matched `body` to one of
+    its own keywords (in any language it was configured with) and says which in OptOutType."""
+    form = inbound_form(from_=number, body=body, message_sid=f"SM{kind}{number[1:]:0>30}")
+    response = await served.post_signed("/sms/twilio", {**form, "OptOutType": kind})
+    assert response.status_code == 200
+
+
+async def test_twilio_opt_out_type_is_honoured(sms_served: SmsServed) -> None:
+    await sms_served.sms(PHONE, "salom")
+    await sms_served.sms(PHONE, "2")
+    assert len(await sms_served.replies(PHONE, 2)) == 2
+    await opt_out(sms_served, PHONE, "STOP", "Arrêtez")  # no stop word of ours
+    await sms_served.sms(PHONE, "1")
+    await sms_served.sms(PHONE, "menyu")
+    assert await sms_served.settled()
+    await asyncio.sleep(0.2)
+    assert len(sms_served.texts(PHONE)) == 2  # not even a confirmation: Twilio sends its own
+    other = "+998907654321"
+    await sms_served.sms(other, "salom")
+    await sms_served.sms(other, "stop")  # our own word counts the same
+    assert len(await sms_served.replies(other, 2)) == 2
+    assert await sms_served.settled()
+    assert await delivery_counts(sms_served) == {"opted_out": 2}
+    await opt_out(sms_served, PHONE, "START", "Reprendre")
+    replies = await sms_served.replies(PHONE, 3)
+    assert len(replies) == 3 and replies[2].startswith(say(sms_served, "uz", "sms.started"))
+    await opt_out(sms_served, PHONE, "HELP", "Aide")
+    assert (await sms_served.replies(PHONE, 4))[3] == say(sms_served, "uz", "sms.help")
