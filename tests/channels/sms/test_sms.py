@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -12,11 +13,13 @@ from bot.delivery.tables import InboxItem
 from bot.stats.purge import purge_now
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
-from tests.channels.sms.conftest import PUBLIC_URL, SmsServed
+from tests.channels.sms.conftest import PUBLIC_URL, SmsServed, sms_settings
 from tests.channels.telegram.test_conversations import golden
-from tests.fakes.twilio_api import inbound_form, signature, status_form
+from tests.fakes.twilio_api import FakeTwilio, inbound_form, signature, status_form
+from tests.serving import running
 
 PHONE = "+998901234567"
+STATUS = "/sms/twilio/status"
 
 
 def say(served: SmsServed, lang: str, key: str) -> str:
@@ -212,3 +215,24 @@ async def test_twilio_opt_out_type_is_honoured(sms_served: SmsServed) -> None:
     assert len(replies) == 3 and replies[2].startswith(say(sms_served, "uz", "sms.started"))
     await opt_out(sms_served, PHONE, "HELP", "Aide")
     assert (await sms_served.replies(PHONE, 4))[3] == say(sms_served, "uz", "sms.help")
+
+
+async def test_a_report_replayed_to_two_servers_at_once_is_counted_once(
+    tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
+) -> None:
+    """Two servers on one database (as several processes run behind a balancer)."""
+    settings = sms_settings(tmp_path, database_url, fake_twilio)
+    form = status_form(message_sid="SM" + "a" * 32, status="delivered", to=PHONE)
+    headers = {"X-Twilio-Signature": signature(PUBLIC_URL + STATUS, form, fake_twilio.auth_token)}
+    async with running(settings) as one, running(settings) as two:
+        replies = await asyncio.gather(
+            *(
+                served.client.post(STATUS, data=form, headers=headers)
+                for served in (one, two)
+                for _ in range(5)
+            )
+        )
+        assert [r.status_code for r in replies] == [204] * 10
+        async with one.runtime.app.service.sessions() as session:
+            rows = (await session.scalars(select(DeliveryCount))).all()
+    assert {r.status: r.count for r in rows} == {"delivered": 1}
