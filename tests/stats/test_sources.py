@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.stats.config import StatsConfig
@@ -95,3 +97,11 @@ def test_configured_codes_that_could_name_someone_are_never_listed() -> None:
     assert campaigns.listed == {"metro"}
     assert refused(codes) == ["79161234567", "none", "other", "иван"]
     assert Campaigns.of(["79161234567"]).code("aziz") == "other"  # nothing listed: nothing kept
+
+
+def test_the_readme_gives_the_default_list() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `CAMPAIGN_SOURCES`"))
+    default = row.split("|")[2].strip().strip("`")
+    codes = default.split(",")
+    assert len(codes) == len(set(codes)) and set(codes) == DEFAULT_CAMPAIGN_SOURCES
