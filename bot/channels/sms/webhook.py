@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +36,8 @@ INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPORTED = frozenset({"delivered", "undelivered", "failed"})
+SID = re.compile(r"[!-~]{1,40}")
+"""A MessageSid as a report's key: printable ASCII, short (Twilio's are 34 characters)."""
 REPORTS = "sms-status"
 """The inbox's channel for the delivery reports already counted (MessageSid and status)."""
 UNSUBSCRIBED = "21610"
@@ -116,8 +119,8 @@ def status_endpoint(
             return Response(status_code=204)
 
         sid = fields.get("MessageSid", "")
-        if not sid:
-            return JSONResponse({"error": "MessageSid is required"}, status_code=400)
+        if not SID.fullmatch(sid):
+            return JSONResponse({"error": "MessageSid is missing or malformed"}, status_code=400)
 
         async def record() -> None:
             async with sessions()() as session, session.begin():

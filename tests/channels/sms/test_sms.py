@@ -164,6 +164,9 @@ async def test_a_replayed_delivery_report_is_counted_once(sms_served: SmsServed)
         response = await sms_served.post_signed("/sms/twilio/status", undelivered)
         assert response.status_code == 204
     assert await delivery_counts(sms_served) == {"delivered": 1, "undelivered": 1}
+    for odd in ("", "SM\x00" + "8" * 30, "SM" + "8" * 70):  # signed, yet no MessageSid
+        response = await sms_served.post_signed(STATUS, {**delivered, "MessageSid": odd})
+        assert response.status_code == 400
     sessions, runtime = sms_served.runtime.app.service.sessions, sms_served.runtime
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     await purge_now(sessions, runtime.settings, now=later)  # what was remembered goes too
