@@ -197,6 +197,7 @@ class Runtime:
             secret,
             on_accept=lambda: signals.publish(INBOX),
             flushes=1 if dsn is None else INTAKE_FLUSHES,
+            campaigns=stats.campaigns,
         )
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
         runtime.signals, runtime.elections = signals, elections

@@ -103,11 +103,11 @@ def test_poster_asks_the_bot_api_for_the_username(
     with FakeTelegram() as fake:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
         monkeypatch.setenv("TELEGRAM_API_URL", fake.url)
-        assert main(["poster", "--lang", "tg", "--source", "leaflet2026"]) == 0
+        assert main(["poster", "--lang", "tg", "--source", "leaflet"]) == 0
         assert [call.status for call in fake.calls_to("getMe")] == [200]
     link = capsys.readouterr().out.splitlines()[0]
-    assert link == f"https://t.me/{fake.username}?start=tg-leaflet2026"
-    assert decode(poster_env / "poster-tg-leaflet2026.png") == [link]
+    assert link == f"https://t.me/{fake.username}?start=tg-leaflet"
+    assert decode(poster_env / "poster-tg-leaflet.png") == [link]
 
 
 def test_poster_never_prints_a_rejected_token(
@@ -154,12 +154,16 @@ def test_poster_refuses_bad_input(
     assert list(poster_env.iterdir()) == []
 
 
-def test_poster_warns_when_the_server_would_not_count_the_source(
+def test_poster_refuses_a_code_the_server_would_count_as_other(
     poster_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    argv = ["poster", "--lang", "ru", "--source", "aziz", "--username", "helpline_bot"]
+    assert main(argv) == 2  # no CAMPAIGN_SOURCES: only the default codes are counted
+    err = capsys.readouterr().err
+    assert "source 'aziz' is not a listed campaign code" in err and "metro" in err
+    assert list(poster_env.iterdir()) == []
     monkeypatch.setenv("CAMPAIGN_SOURCES", "metro,leaflet2026")
-    argv = ["poster", "--lang", "ru", "--source", "bus", "--username", "helpline_bot"]
-    assert main(argv) == 0
-    assert "'bus' is not listed in CAMPAIGN_SOURCES" in capsys.readouterr().err
-    assert main([*argv[:4], "metro", *argv[5:]]) == 0
+    assert main([*argv[:4], "bus", *argv[5:]]) == 2  # listed by default, not in this list
+    assert "'bus' is not a listed campaign code" in capsys.readouterr().err
+    assert main([*argv[:4], "leaflet2026", *argv[5:]]) == 0
     assert capsys.readouterr().err == ""

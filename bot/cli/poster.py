@@ -21,7 +21,6 @@ from bot import LANGUAGES
 from bot.channels.telegram.deeplink import build_start_payload, start_link
 from bot.settings import Settings, TelegramSettings
 from bot.stats.config import StatsConfig
-from bot.stats.sources import clean_source
 
 ERROR_LEVEL = "q"
 """Recovers about a quarter of the code: survives creases, dirt and a marker pen on a wall."""
@@ -54,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         payload = build_start_payload(args.lang, args.source)
+        _refuse_if_not_counted(args.source)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,7 +67,6 @@ def run(args: argparse.Namespace) -> int:
     except (UsernameError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _warn_if_not_counted(args.source)
     write_qr(link, out)
     print(link)
     print(f"written: {out}")
@@ -110,11 +109,13 @@ async def _get_me(settings: TelegramSettings) -> str:
         return bot.username
 
 
-def _warn_if_not_counted(source: str | None) -> None:
-    allowed = StatsConfig.from_env().allowed_sources
-    if source is not None and clean_source(source, allowed) != source.lower():
-        print(
-            f"warning: '{source.lower()}' is not listed in CAMPAIGN_SOURCES: the server counts"
-            " these conversations as 'other' until it is added there",
-            file=sys.stderr,
+def _refuse_if_not_counted(source: str | None) -> None:
+    """A poster whose code the server would count as `other` is wasted: ValueError says why."""
+    campaigns = StatsConfig.from_env().campaigns
+    if source is not None and campaigns.code(source) != source.lower():
+        listed = ", ".join(sorted(campaigns.listed)) or "none"
+        raise ValueError(
+            f"source '{source.lower()}' is not a listed campaign code, so the server would count"
+            f" these conversations as 'other'. Listed: {listed}. Add it to CAMPAIGN_SOURCES"
+            " (here and on the server) or choose a listed one"
         )

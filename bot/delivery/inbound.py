@@ -15,7 +15,7 @@ UNBLOCKED = "unblocked"
 IGNORE = "ignore"
 """Recorded only so a redelivery is recognised (an edit, a group event, an unknown update)."""
 
-BODY_FIELDS = ("kind", "text", "choice", "lang", "lang_hint", "source", "ack")
+BODY_FIELDS = ("kind", "text", "choice", "lang", "lang_hint", "source", "opt_out", "ack")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class Inbound:
     lang: str | None = None
     lang_hint: str | None = None
     source: str | None = None
+    opt_out: str | None = None
+    """The platform's own reading of the message as an opt-out word (`stop`, `start` or `help`:
+    Twilio's Advanced Opt-Out matched it, in whatever language it was configured with)."""
     ack: str | None = None
     """A platform token to acknowledge once processed (a Telegram callback query id)."""
 

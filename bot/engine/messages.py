@@ -74,6 +74,11 @@ class ForgetRequested:
 
 
 @dataclass(frozen=True)
+class OptedOut:
+    """The person asked to be sent nothing more (SMS STOP): counted, never kept with them."""
+
+
+@dataclass(frozen=True)
 class SurveyOffered:
     """The optional anonymous questionnaire was offered (at most once a month)."""
 
@@ -93,6 +98,7 @@ Event = (
     | LanguageChosen
     | NotUnderstood
     | ForgetRequested
+    | OptedOut
     | SurveyOffered
     | SurveyAnswered
 )

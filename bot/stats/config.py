@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.settings import HotlineSettings, Settings
-from bot.stats.sources import parse_sms_keywords
+from bot.stats.sources import Campaigns, parse_sms_keywords
 
 DEFAULT_RETENTION_MONTHS = 36
 """Counters are kept three full years: enough for year-on-year comparison and grant reports."""
@@ -23,16 +23,14 @@ class StatsConfig:
     """Days and months are counted in the hotline's time zone, as its staff see them."""
     sms_keywords: Mapping[str, str] = field(default_factory=dict)
     campaign_sources: frozenset[str] = frozenset()
-    """When not empty, only these campaign codes are counted; others become `other`."""
+    """CAMPAIGN_SOURCES: the campaign codes counted; when empty, DEFAULT_CAMPAIGN_SOURCES."""
     retention_months: int = DEFAULT_RETENTION_MONTHS
 
     @property
-    def allowed_sources(self) -> frozenset[str]:
-        """The allow-list for clean_source: CAMPAIGN_SOURCES plus the SMS keywords' codes (empty
-        when CAMPAIGN_SOURCES is not set: every well-formed code is counted)."""
-        if not self.campaign_sources:
-            return frozenset()
-        return self.campaign_sources | frozenset(self.sms_keywords.values())
+    def campaigns(self) -> Campaigns:
+        """The codes kept: CAMPAIGN_SOURCES (or the defaults) plus the SMS keywords' codes; any
+        other source is `other` (see bot/stats/sources.py)."""
+        return Campaigns.of(self.campaign_sources, self.sms_keywords.values())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StatsConfig:

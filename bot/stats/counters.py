@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping, Sequence
 from itertools import groupby
 from types import MappingProxyType
@@ -32,14 +33,16 @@ from bot.engine.engine import SURVEY_DUE
 from bot.engine.messages import (
     Event,
     OperatorRequested,
+    OptedOut,
     SurveyAnswered,
     SurveyOffered,
     TopicReached,
 )
 from bot.stats.config import StatsConfig
-from bot.stats.sources import clean_id, clean_source
+from bot.stats.sources import clean_id, refused
 from bot.stats.tables import (
     ContactCount,
+    DeliveryCount,
     EscalationCount,
     OutcomeCount,
     ResponseTimeCount,
@@ -58,6 +61,8 @@ ACTIVE_DAY = "stats:day"
 DAILY_PREFIXES = ("counted:", "escalated:", "outcome:")
 MONTHLY_PREFIXES = ("surveyed:", SURVEY_ACCEPTED)
 
+OPTED_OUT = "opted_out"
+"""The delivery counters' status for a person who asked for no more SMS (STOP)."""
 OFFER_QUESTION = "offer"
 """Survey counters of the offer itself: offered, accepted, declined."""
 
@@ -193,6 +198,8 @@ class Tally:
             )
 
 
+log = logging.getLogger(__name__)
+
 ONE: Mapping[str, int] = MappingProxyType({"count": 1})
 """The increment of a counter with one `count` column."""
 
@@ -222,6 +229,15 @@ class StatsSink:
     def __init__(self, config: StatsConfig | None = None) -> None:
         self.config = config or StatsConfig.from_env()
         self.zone = ZoneInfo(self.config.timezone)
+        self.campaigns = self.config.campaigns
+        configured = [*self.config.campaign_sources, *self.config.sms_keywords.values()]
+        for code in refused(configured):
+            log.warning(
+                "campaign code %r (CAMPAIGN_SOURCES or SMS_SOURCE_KEYWORDS) is left out: a code"
+                " is lower-case letters, digits, '_' or '-', starts with a letter and has no run"
+                " of 5 digits",
+                code,
+            )
 
     async def prepare(
         self, session: AsyncSession, batch: Batch, conversation_ids: Collection[str]
@@ -248,7 +264,7 @@ class StatsSink:
         _drop_stale(marks, today, month)
         lang = clean_id(st.lang)
         channel = clean_id(ctx.channel)
-        source = clean_source(st.source, self.config.allowed_sources)
+        source = self.campaigns.code(st.source)  # again: states stored before a list changed
         base = {"day": day, "lang": lang, "channel": channel}
         # Volume is counted once the language is known: before that nothing has been asked.
         if st.lang is not None and _once(marks, ACTIVE_DAY, today):
@@ -266,6 +282,9 @@ class StatsSink:
                 if _once(marks, f"escalated:{reason}:{int(event.urgent)}", today):
                     keys = {**base, "urgent": event.urgent, "reason": reason}
                     await count(EscalationCount, keys, ONE)
+            elif isinstance(event, OptedOut):
+                keys = {"day": day, "channel": channel, "status": OPTED_OUT}
+                await count(DeliveryCount, keys, ONE)
             elif isinstance(event, SurveyOffered):
                 marks[SURVEY_MONTH] = month
                 await count(SurveyCount, survey_keys(month, OFFER_QUESTION, "offered"), ONE)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.stats.config import StatsConfig
 from bot.stats.sources import (
+    DEFAULT_CAMPAIGN_SOURCES,
+    Campaigns,
     clean_source,
     from_sms,
     from_telegram_start,
     from_web_query,
     parse_sms_keywords,
+    refused,
 )
 
 
@@ -58,8 +63,45 @@ def test_an_allow_list_keeps_only_listed_codes_and_sms_keywords() -> None:
     config = StatsConfig.from_env(
         {"CAMPAIGN_SOURCES": "metro, poster_a", "SMS_SOURCE_KEYWORDS": "RADIO=radio1"}
     )
-    allowed = config.allowed_sources
-    assert clean_source("metro", allowed) == "metro"
-    assert clean_source("radio1", allowed) == "radio1"
-    assert clean_source("somebody", allowed) == "other"
-    assert StatsConfig.from_env({}).allowed_sources == frozenset()  # no list: any safe code
+    campaigns = config.campaigns
+    assert campaigns.code("metro") == "metro"
+    assert campaigns.code("radio1") == "radio1"
+    assert campaigns.code("somebody") == "other"
+    assert campaigns.code("leaflet") == "other"  # a list replaces the defaults
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("79161234567", "other"),
+        ("aziz", "other"),  # a first name: one person, were it a row of its own
+        ("Aziz", "other"),
+        ("ivanov", "other"),
+        ("metro", "metro"),
+        ("Poster", "poster"),
+        ("mosque", "mosque"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_without_a_list_only_the_default_codes_are_kept(raw: str | None, kept: str | None) -> None:
+    campaigns = StatsConfig.from_env({}).campaigns
+    assert campaigns.listed == DEFAULT_CAMPAIGN_SOURCES
+    assert campaigns.keep(raw) == kept
+    assert campaigns.code(raw) == (kept or "none")
+
+
+def test_configured_codes_that_could_name_someone_are_never_listed() -> None:
+    codes = ["metro", "79161234567", "Иван", "none", "other"]
+    campaigns = Campaigns.of(codes, ["a1234567"])
+    assert campaigns.listed == {"metro"}
+    assert refused(codes) == ["79161234567", "none", "other", "иван"]
+    assert Campaigns.of(["79161234567"]).code("aziz") == "other"  # nothing listed: nothing kept
+
+
+def test_the_readme_gives_the_default_list() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `CAMPAIGN_SOURCES`"))
+    default = row.split("|")[2].strip().strip("`")
+    codes = default.split(",")
+    assert len(codes) == len(set(codes)) and set(codes) == DEFAULT_CAMPAIGN_SOURCES

@@ -3,6 +3,9 @@ and their translations), and paging, so a long answer costs only its first page 
 asks for MORE. A stopped number gets nothing until it writes START.
 
 The words are the `stop`, `start`, `more` and `help` lists of every language's commands.yaml.
+Twilio's Advanced Opt-Out may recognise a stop, start or help word of its own (OptOutType, the
+`opt_out` of the update): it counts the same, except that on a stop Twilio has already confirmed
+and blocks what follows, so nothing is sent. A stop is counted (`OptedOut`) when it stops.
 The pages still to send wait in the conversation's marks (the bot's own text, never the user's).
 """
 
@@ -17,7 +20,7 @@ from bot.channels.sms.paging import paginate
 from bot.conversation import Step
 from bot.engine.commands import variants
 from bot.engine.engine import Engine, Result
-from bot.engine.messages import Outgoing
+from bot.engine.messages import Event, OptedOut, Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import State
 
@@ -58,16 +61,19 @@ class SmsShaper:
 
     def __call__(self, inner: Step, body: dict[str, Any]) -> Step:
         engine = self.engine()
-        word = self.words(engine.bundle).find(body.get("text"))
+        told = body.get("opt_out")
+        word = told if told in WORDS else self.words(engine.bundle).find(body.get("text"))
 
         def step(state: State) -> Result:
             st = state.copy()
             lang = st.lang or "ru"
             say = engine.texts.render
             if word == "stop":
+                counted: list[Event] = [] if st.marks.get(STOPPED) else [OptedOut()]
                 st.marks[STOPPED] = "yes"
                 st.marks.pop(PAGES, None)
-                return Result(st, [Outgoing(say(lang, "sms.stopped"))])
+                confirm = [] if told == "stop" else [Outgoing(say(lang, "sms.stopped"))]
+                return Result(st, confirm, counted)
             if word == "start":
                 was_stopped = st.marks.pop(STOPPED, None) is not None
                 result = engine.start(st)

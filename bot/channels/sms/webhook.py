@@ -2,12 +2,14 @@
 reports). Both must carry a valid X-Twilio-Signature for PUBLIC_URL + path (so it works behind
 a proxy), checked with the twilio library's validator: otherwise 403 and nothing is processed.
 An incoming SMS is answered only once recorded (Twilio retries on errors); a repeated
-MessageSid is recorded once."""
+MessageSid is recorded once. A signature has no date, so a captured report can be posted again:
+each (MessageSid, status) is counted once, remembered in the inbox as a processed update is."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot.delivery.inbound import Inbound
-from bot.delivery.inbox import Intake
+from bot.delivery.inbox import Intake, first_time
 from bot.stats.counters import bump
 from bot.stats.sources import from_sms
 from bot.stats.tables import DeliveryCount
@@ -34,7 +36,13 @@ INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 REPORTED = frozenset({"delivered", "undelivered", "failed"})
+SID = re.compile(r"[!-~]{1,40}")
+"""A MessageSid as a report's key: printable ASCII, short (Twilio's are 34 characters)."""
+REPORTS = "sms-status"
+"""The inbox's channel for the delivery reports already counted (MessageSid and status)."""
 UNSUBSCRIBED = "21610"
+OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
+"""Twilio's OptOutType (Advanced Opt-Out) and the opt-out word each means (see shaping.py)."""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -82,6 +90,7 @@ def inbound_endpoint(
             address=sender,
             text=body if body.strip() else None,  # a picture message without text
             source=from_sms(body, source_keywords),
+            opt_out=OPT_OUT_TYPES.get(fields.get("OptOutType", "").strip().upper()),
         )
         try:
             await recorded(intake().accept(inbound))
@@ -109,11 +118,16 @@ def status_endpoint(
         if status not in REPORTED:
             return Response(status_code=204)
 
+        sid = fields.get("MessageSid", "")
+        if not SID.fullmatch(sid):
+            return JSONResponse({"error": "MessageSid is missing or malformed"}, status_code=400)
+
         async def record() -> None:
             async with sessions()() as session, session.begin():
-                day = dt.datetime.now(dt.UTC).date()
-                keys = {"day": day, "channel": CHANNEL, "status": status}
-                await bump(session, DeliveryCount, keys, {"count": 1})
+                now = dt.datetime.now(dt.UTC)
+                if await first_time(session, REPORTS, f"{status}:{sid}", now):
+                    keys = {"day": now.date(), "channel": CHANNEL, "status": status}
+                    await bump(session, DeliveryCount, keys, {"count": 1})
                 if fields.get("ErrorCode") == UNSUBSCRIBED and fields.get("To"):
                     cid = pseudonym(secret, CHANNEL, fields["To"])
                     await set_blocked(session, cid, True)

@@ -4,7 +4,8 @@ A poster's QR code opens the bot with "/start uz-metro": the user skips the lang
 the conversation is counted under the campaign "metro". The payload is at most 64 characters of
 A-Z, a-z, 0-9, "_" and "-" (https://core.telegram.org/bots/features#deep-linking); ours is
 `LANG`, `LANG-SOURCE` or `SOURCE`. Anyone can type any payload, so parsing never fails: what does
-not fit is ignored, and the statistics clean the source again before counting it.
+not fit is ignored, and intake keeps the source only when it is a listed campaign code
+(`Campaigns`, bot/stats/sources.py).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ from bot.channels.web.visitor import (
 from bot.delivery.inbound import START, Inbound
 from bot.delivery.inbox import Intake
 from bot.engine.texts import Texts
-from bot.stats.sources import NONE, clean_source, from_web_query
+from bot.stats.sources import from_web_query
 from bot.web.bodies import BodyTooLarge, read_body
 from bot.web.health import recorded
 
@@ -226,7 +226,6 @@ def chat_routes(
         except Invalid as problem:
             return error(400, str(problem))
         hint = data.get("hint")
-        source = clean_source(from_web_query(request.query_params))  # never a number kept
         inbound = Inbound(
             CHANNEL,
             external_id,
@@ -236,7 +235,7 @@ def chat_routes(
             lang=language_tag(request.query_params.get("lang")),
             lang_hint=(language_tag(hint) if isinstance(hint, str) else None)
             or accepted_language(request.headers.get("accept-language")),
-            source=None if source == NONE else source,
+            source=from_web_query(request.query_params),  # intake keeps only a listed code
         )
         return await accepted(inbound)
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 
 from bot import LANGUAGES, TOPICS
 from bot.delivery.tables import InboxItem
+from bot.stats.purge import purge_now
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
-from tests.channels.sms.conftest import PUBLIC_URL, SmsServed
+from tests.channels.sms.conftest import PUBLIC_URL, SmsServed, sms_settings
 from tests.channels.telegram.test_conversations import golden
-from tests.fakes.twilio_api import inbound_form, signature, status_form
+from tests.fakes.twilio_api import FakeTwilio, inbound_form, signature, status_form
+from tests.serving import running
 
 PHONE = "+998901234567"
+STATUS = "/sms/twilio/status"
 
 
 def say(served: SmsServed, lang: str, key: str) -> str:
@@ -132,14 +137,41 @@ async def test_an_opted_out_recipient_is_marked_and_not_retried(sms_served: SmsS
         assert row.blocked
 
 
+async def delivery_counts(served: SmsServed) -> dict[str, int]:
+    async with served.runtime.app.service.sessions() as session:
+        rows = (await session.scalars(select(DeliveryCount))).all()
+    return {r.status: r.count for r in rows}
+
+
 async def test_delivery_reports_are_counted(sms_served: SmsServed) -> None:
-    for status in ("delivered", "delivered", "failed", "sent"):
-        form = status_form(message_sid="SM" + "4" * 32, status=status, to=PHONE)
+    for digit, status in (("4", "delivered"), ("5", "delivered"), ("6", "failed"), ("7", "sent")):
+        form = status_form(message_sid="SM" + digit * 32, status=status, to=PHONE)
         response = await sms_served.post_signed("/sms/twilio/status", form)
         assert response.status_code == 204
-    async with sms_served.runtime.app.service.sessions() as session:
-        rows = (await session.scalars(select(DeliveryCount))).all()
-    assert {r.status: r.count for r in rows} == {"delivered": 2, "failed": 1}
+    assert await delivery_counts(sms_served) == {"delivered": 2, "failed": 1}
+
+
+async def test_a_replayed_delivery_report_is_counted_once(sms_served: SmsServed) -> None:
+    sid = "SM" + "8" * 32
+    delivered = status_form(message_sid=sid, status="delivered", to=PHONE)
+    replies = await asyncio.gather(
+        *(sms_served.post_signed("/sms/twilio/status", delivered) for _ in range(10))
+    )
+    assert [r.status_code for r in replies] == [204] * 10
+    assert await delivery_counts(sms_served) == {"delivered": 1}
+    undelivered = status_form(message_sid=sid, status="undelivered", to=PHONE, error_code="30003")
+    for _ in range(3):  # another status of the same message is news, once
+        response = await sms_served.post_signed("/sms/twilio/status", undelivered)
+        assert response.status_code == 204
+    assert await delivery_counts(sms_served) == {"delivered": 1, "undelivered": 1}
+    for odd in ("", "SM\x00" + "8" * 30, "SM" + "8" * 70):  # signed, yet no MessageSid
+        response = await sms_served.post_signed(STATUS, {**delivered, "MessageSid": odd})
+        assert response.status_code == 400
+    sessions, runtime = sms_served.runtime.app.service.sessions, sms_served.runtime
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    await purge_now(sessions, runtime.settings, now=later)  # what was remembered goes too
+    async with sessions() as session:
+        assert (await session.scalars(select(InboxItem.external_id))).all() == []
 
 
 async def test_no_phone_number_anywhere_in_the_database(sms_served: SmsServed) -> None:
@@ -155,3 +187,55 @@ async def test_no_phone_number_anywhere_in_the_database(sms_served: SmsServed) -
     assert dump
     assert PHONE not in everything and PHONE.lstrip("+") not in everything
     assert "901234567" not in everything
+
+
+async def opt_out(served: SmsServed, number: str, kind: str, body: str) -> None:
+    """An inbound SMS as Twilio's Advanced Opt-Out posts it: Twilio matched `body` to one of
+    its own keywords (in any language it was configured with) and says which in OptOutType."""
+    form = inbound_form(from_=number, body=body, message_sid=f"SM{kind}{number[1:]:0>30}")
+    response = await served.post_signed("/sms/twilio", {**form, "OptOutType": kind})
+    assert response.status_code == 200
+
+
+async def test_twilio_opt_out_type_is_honoured(sms_served: SmsServed) -> None:
+    await sms_served.sms(PHONE, "salom")
+    await sms_served.sms(PHONE, "2")
+    assert len(await sms_served.replies(PHONE, 2)) == 2
+    await opt_out(sms_served, PHONE, "STOP", "Arrêtez")  # no stop word of ours
+    await sms_served.sms(PHONE, "1")
+    await sms_served.sms(PHONE, "menyu")
+    assert await sms_served.settled()
+    await asyncio.sleep(0.2)
+    assert len(sms_served.texts(PHONE)) == 2  # not even a confirmation: Twilio sends its own
+    other = "+998907654321"
+    await sms_served.sms(other, "salom")
+    await sms_served.sms(other, "stop")  # our own word counts the same
+    assert len(await sms_served.replies(other, 2)) == 2
+    assert await sms_served.settled()
+    assert await delivery_counts(sms_served) == {"opted_out": 2}
+    await opt_out(sms_served, PHONE, "START", "Reprendre")
+    replies = await sms_served.replies(PHONE, 3)
+    assert len(replies) == 3 and replies[2].startswith(say(sms_served, "uz", "sms.started"))
+    await opt_out(sms_served, PHONE, "HELP", "Aide")
+    assert (await sms_served.replies(PHONE, 4))[3] == say(sms_served, "uz", "sms.help")
+
+
+async def test_a_report_replayed_to_two_servers_at_once_is_counted_once(
+    tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
+) -> None:
+    """Two servers on one database (as several processes run behind a balancer)."""
+    settings = sms_settings(tmp_path, database_url, fake_twilio)
+    form = status_form(message_sid="SM" + "a" * 32, status="delivered", to=PHONE)
+    headers = {"X-Twilio-Signature": signature(PUBLIC_URL + STATUS, form, fake_twilio.auth_token)}
+    async with running(settings) as one, running(settings) as two:
+        replies = await asyncio.gather(
+            *(
+                served.client.post(STATUS, data=form, headers=headers)
+                for served in (one, two)
+                for _ in range(5)
+            )
+        )
+        assert [r.status_code for r in replies] == [204] * 10
+        async with one.runtime.app.service.sessions() as session:
+            rows = (await session.scalars(select(DeliveryCount))).all()
+    assert {r.status: r.count for r in rows} == {"delivered": 1}
