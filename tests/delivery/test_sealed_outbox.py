@@ -100,6 +100,9 @@ async def test_a_message_queued_in_clear_before_the_upgrade_is_still_sent(
             async with visitor.events() as events:
                 runtime.senders[CHANNEL].wake()
                 piece = await events.next(timeout=5)
-            assert piece == {"text": "Старый ответ", "options": [{"id": "nav:menu", "label": "Меню"}]}
+            assert piece == {
+                "text": "Старый ответ",
+                "options": [{"id": "nav:menu", "label": "Меню"}],
+            }
         finally:
             await visitor.close()
