@@ -6,12 +6,16 @@ survives in the log until a checkpoint, and in a freed page unless `secure_delet
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from bot.app import App
 from bot.stats.purge import purge_now
+from bot.storage.database import open_engine
 from tests.channels.sms.conftest import SmsServed, sms_settings
 from tests.channels.telegram.conftest import serve, telegram_settings
 from tests.fakes import updates
@@ -84,6 +88,8 @@ async def test_an_sms_users_words_leave_every_database_file(
         assert (await sms.replies(NUMBER, 4))[-1] == REPLY
         await runtime.desk.close(olga, row.id, "other")
         assert len(await sms.replies(NUMBER, 5)) == 5
+        # a living conversation keeps only sealed values: the timer alone cleans the log
+        assert await clean_within(tmp_path, secrets_of(NUMBER)) == {}
         await sms.sms(NUMBER, "удалить мои данные")
         assert len(await sms.replies(NUMBER, 6)) == 6
         assert await sms.settled()
@@ -115,6 +121,7 @@ async def test_a_telegram_users_words_leave_every_database_file(
         assert await served.replies(5, CHAT)
         await runtime.desk.close(olga, row.id, "other")
         assert await served.replies(6, CHAT)
+        assert await clean_within(tmp_path, secrets_of(str(CHAT))) == {}
         await post(updates.text_update(5, CHAT, "/forget"))
         assert await served.replies(7, CHAT)
         assert await served.settled()
@@ -123,10 +130,35 @@ async def test_a_telegram_users_words_leave_every_database_file(
         assert await clean_within(tmp_path, secrets_of(str(CHAT))) == {}
 
 
-async def test_sqlite_erases_deleted_content(tmp_path: Path, fake_twilio: FakeTwilio) -> None:
-    """Freed space is overwritten with zeros, whatever the library was built to default to."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    async with running(sms_settings(tmp_path, url, fake_twilio)) as run:
-        async with run.runtime.app.db.connect() as connection:
-            on = (await connection.execute(text("PRAGMA secure_delete"))).scalar()
-    assert on == 1
+async def test_sqlite_erases_deleted_content_whatever_the_library_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Freed space is overwritten with zeros even where libsqlite was built with secure_delete
+    off (SQLite's own default; this machine's Debian build has it on)."""
+    connect = sqlite3.connect
+
+    def built_without(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        connection.execute("PRAGMA secure_delete=OFF")
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", built_without)
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA secure_delete"))).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_postgresql_vacuums_the_delivery_tables_after_a_few_dead_rows(app: App) -> None:
+    """Erased bodies and sent messages stay as dead rows until a vacuum (see PRIVACY.md)."""
+    if app.db.dialect.name != "postgresql":
+        pytest.skip("SQLite has secure_delete and checkpoints instead")
+    async with app.db.connect() as connection:
+        found = await connection.execute(
+            text("SELECT relname, reloptions FROM pg_class WHERE relname IN ('inbox', 'outbox')")
+        )
+        options = {name: sorted(opts or []) for name, opts in found.all()}
+    expected = ["autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=50"]
+    assert options == {"inbox": expected, "outbox": expected}
