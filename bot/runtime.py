@@ -47,6 +47,7 @@ from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.stats.purge import purge_periodically
+from bot.storage.checkpoint import checkpoint_periodically
 from bot.storage.database import asyncpg_dsn
 from bot.storage.sealed import Sealer
 
@@ -234,6 +235,9 @@ class Runtime:
         if runtime.telegram is not None:
             runtime._spawn("telegram", runtime.telegram.run())
         runtime._spawn("purge", purge_periodically(service.sessions, settings))
+        if dsn is None:  # SQLite: see bot/storage/checkpoint.py
+            every = settings.sqlite_checkpoint_seconds
+            runtime._spawn("checkpoint", checkpoint_periodically(service.sessions, every))
         timeout = dt.timedelta(minutes=settings.operators.reply_timeout_minutes)
         runtime._spawn("handover-timeouts", runtime.desk.run_timeouts(timeout))
         if watch_content:

@@ -99,6 +99,8 @@ class Settings:
     sms_segment_budget: int = 3
     public_url: str = ""
     """Where the platforms reach this server (https://example.org); webhooks are used when set."""
+    sqlite_checkpoint_seconds: float = 30.0
+    """SQLite: the log is emptied this often, so deleted text leaves the files (checkpoint.py)."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
@@ -131,6 +133,7 @@ class Settings:
             conversation_ttl_days=int(env.get("CONVERSATION_TTL_DAYS", "30")),
             sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", "3")),
             public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+            sqlite_checkpoint_seconds=float(env.get("SQLITE_CHECKPOINT_SECONDS", "30")),
             hotline=hotline,
             telegram=TelegramSettings(
                 token=env.get("TELEGRAM_BOT_TOKEN", ""),

@@ -1,5 +1,10 @@
 """The outbox: replies wait here, addressed by a sealed address, until a channel sender has
-delivered them; sent messages are deleted, so no text stays after delivery."""
+delivered them; sent messages are deleted, so no text stays after delivery.
+
+A waiting message's body is sealed too (`sealed_body`): an operator's reply to a web visitor
+with no page open may wait a day, and a failed one a month, and what it says ("I'll call you
+back on +7...") must not be readable in a dump or a backup meanwhile. Only the sender opens it,
+just before sending. Rows queued in clear by an earlier version are still read as they are."""
 
 from __future__ import annotations
 
@@ -12,11 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.tables import PENDING, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
+from bot.storage import jsontext
 from bot.storage.arrays import ManyRows
 from bot.storage.chunks import chunks
+from bot.storage.sealed import Sealer
+
+SEALED = "sealed"
+"""The one key of a sealed body: {"sealed": the clear body's JSON, sealed}."""
 
 
 def body_of(message: Outgoing) -> dict[str, Any]:
+    """The clear body of a message (the shape stored before bodies were sealed)."""
     body: dict[str, Any] = {
         "text": message.text,
         "options": [[o.id, o.label, o.number] for o in message.options],
@@ -26,7 +37,15 @@ def body_of(message: Outgoing) -> dict[str, Any]:
     return body
 
 
-def message_of(body: dict[str, Any]) -> Outgoing:
+def sealed_body(message: Outgoing, sealer: Sealer) -> dict[str, Any]:
+    return {SEALED: sealer.seal_text(jsontext.dumps(body_of(message)))}
+
+
+def message_of(body: dict[str, Any], sealer: Sealer) -> Outgoing:
+    """The message of a stored body, sealed or (queued before sealing) in clear; raises
+    ValueError when it was sealed with another key."""
+    if SEALED in body:
+        body = jsontext.loads(sealer.open_text(body[SEALED]))
     options = tuple(OptionOut(str(i), str(label), int(n)) for i, label, n in body["options"])
     return Outgoing(str(body["text"]), options, sms_text=body.get("sms_text"))
 
@@ -39,22 +58,30 @@ def enqueue(
     address: str,
     messages: Sequence[Outgoing],
     now: dt.datetime,
+    sealer: Sealer,
 ) -> None:
-    """Queue messages in order, inside the caller's transaction. `address` is already sealed."""
-    for row in rows(channel, conversation_id, address, messages, now):
+    """Queue messages in order, inside the caller's transaction. `address` is already sealed;
+    the bodies are sealed here."""
+    for row in rows(channel, conversation_id, address, messages, now, sealer):
         session.add(OutboxItem(**row))
 
 
 def rows(
-    channel: str, conversation_id: str, address: str, messages: Sequence[Outgoing], now: dt.datetime
+    channel: str,
+    conversation_id: str,
+    address: str,
+    messages: Sequence[Outgoing],
+    now: dt.datetime,
+    sealer: Sealer,
 ) -> list[dict[str, Any]]:
-    """The outbox rows of messages to one conversation, in order, for `add_rows`."""
+    """The outbox rows of messages to one conversation, in order, for `add_rows`; bodies
+    sealed."""
     return [
         {
             "channel": channel,
             "conversation_id": conversation_id,
             "address": address,
-            "body": body_of(message),
+            "body": sealed_body(message, sealer),
             "part": 0,
             "attempts": 0,
             "status": PENDING,

@@ -179,7 +179,7 @@ class OutboxSender:
 
     async def _attempt(self, item: OutboxItem) -> None:
         try:
-            pieces = self.transport.render(outbox.message_of(item.body))
+            pieces = self.transport.render(outbox.message_of(item.body, self.sealer))
             if item.part >= len(pieces):
                 outcome: Outcome = Delivered()
             else:

@@ -30,6 +30,7 @@ from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
 from bot.storage.conversations import Saved, as_utc, load_many, save_many, set_blocked
+from bot.storage.sealed import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Turns:
         self.acknowledgers = dict(acknowledgers or {})
         self.shapers = dict(shapers or {})
         self.clock = clock
+        self.sealer = Sealer(service.secret)  # the outbox's bodies are sealed
 
     async def handle(self, item_id: int) -> bool:
         """Process one inbox item (a no-op when another worker already did). False when another
@@ -110,6 +112,7 @@ class Turns:
                         address=item.address,
                         messages=result.messages,
                         now=self.clock(),
+                        sealer=self.sealer,
                     )
                     queued = True
             if body.get("ack"):
@@ -178,7 +181,7 @@ class Turns:
                     )
                     if item.address and result.messages:
                         queued += outbox.rows(
-                            item.channel, cid, item.address, result.messages, marked
+                            item.channel, cid, item.address, result.messages, marked, self.sealer
                         )
                 if body.get("ack"):
                     acks.append((item.channel, str(body["ack"])))

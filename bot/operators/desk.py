@@ -235,6 +235,7 @@ class Desk:
             address=conv.address,
             messages=messages,
             now=now,
+            sealer=self.sealer,
         )
         return conv.channel
 

@@ -30,6 +30,7 @@ from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import month_of
 from bot.stats.tables import DAILY_TABLES, SurveyCount
+from bot.storage.checkpoint import checkpoint
 from bot.storage.conversations import purge_expired
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,16 @@ async def purge_now(
     now: dt.datetime | None = None,
     config: StatsConfig | None = None,
 ) -> dict[str, int]:
-    """One purge in its own transaction."""
+    """One purge in its own transaction; then, on SQLite, the log emptied so what it deleted
+    leaves the files too (see `bot/storage/checkpoint.py`)."""
     async with sessions() as session, session.begin():
-        return await purge(session, now or dt.datetime.now(dt.UTC), settings, config=config)
+        deleted = await purge(session, now or dt.datetime.now(dt.UTC), settings, config=config)
+    try:
+        if not await checkpoint(sessions):
+            log.info("purge: the SQLite log is in use elsewhere; the next checkpoint empties it")
+    except Exception:
+        log.warning("purge: checkpoint failed; the next one empties the log", exc_info=True)
+    return deleted
 
 
 async def purge_periodically(

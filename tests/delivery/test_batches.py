@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from bot.app import App
+from bot.delivery import outbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, Inbound
 from bot.delivery.inbox import Intake, claim
 from bot.delivery.tables import InboxItem, OutboxItem
@@ -24,6 +25,7 @@ from bot.engine.messages import Incoming
 from bot.engine.state import State
 from bot.stats.tables import ContactCount, TopicCount
 from bot.storage.pseudonym import pseudonym
+from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
 
 SECRET = b"test-secret-key"
@@ -69,7 +71,7 @@ async def replies(app: App, user: str) -> list[str]:
         rows = await session.scalars(
             select(OutboxItem).where(OutboxItem.conversation_id == cid).order_by(OutboxItem.id)
         )
-        return [row.body["text"] for row in rows]
+        return [outbox.message_of(row.body, Sealer(SECRET)).text for row in rows]
 
 
 async def state_of(app: App, user: str) -> dict[str, Any] | None:

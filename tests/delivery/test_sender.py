@@ -39,7 +39,7 @@ class Pieces:
 async def queued(app: App, *texts: str) -> list[OutboxItem]:
     sealed = Sealer(SECRET).seal("42")
     now = dt.datetime.now(dt.UTC)
-    rows = outbox.rows("telegram", "c1", sealed, [Outgoing(t) for t in texts], now)
+    rows = outbox.rows("telegram", "c1", sealed, [Outgoing(t) for t in texts], now, Sealer(SECRET))
     async with app.service.sessions() as session, session.begin():
         await outbox.add_rows(session, rows)
     return await stored(app)

@@ -18,7 +18,10 @@ from bot.engine.messages import OptionOut, Outgoing
 from bot.engine.state import State
 from bot.storage import arrays
 from bot.storage.conversations import Saved, as_utc, save_many
+from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
+
+SEALER = Sealer(b"test-secret-key")
 
 
 async def test_queued_rows_keep_their_order_and_bodies(app: App) -> None:
@@ -26,13 +29,13 @@ async def test_queued_rows_keep_their_order_and_bodies(app: App) -> None:
     messages = [
         Outgoing(f"m{n} «ё» 🙂", (OptionOut("a", "Да", 1),) if n % 2 else ()) for n in range(300)
     ]
-    rows = outbox.rows("telegram", "c1", "sealed", messages[:150], now)
-    rows += outbox.rows("sms", "c2", "sealed2", messages[150:], now)
+    rows = outbox.rows("telegram", "c1", "sealed", messages[:150], now, SEALER)
+    rows += outbox.rows("sms", "c2", "sealed2", messages[150:], now, SEALER)
     async with app.service.sessions() as session, session.begin():
         await outbox.add_rows(session, rows)
     async with app.service.sessions() as session:
         stored = (await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all()
-    assert [outbox.message_of(row.body) for row in stored] == messages
+    assert [outbox.message_of(row.body, SEALER) for row in stored] == messages
     assert [row.channel for row in stored] == ["telegram"] * 150 + ["sms"] * 150
     assert {(row.part, row.attempts, row.status) for row in stored} == {(0, 0, "pending")}
     assert {as_utc(row.created_at) for row in stored} == {now}
@@ -60,13 +63,13 @@ async def test_upserted_states_and_times_read_back_as_written(app: App) -> None:
         cid: later if cid == "c1" else now for cid in states
     }
     assert {as_utc(row.created_at) for row in rows} == {now}
-    queued = outbox.rows("sms", "c1", "s", [Outgoing("x"), Outgoing("y")], now)
-    queued += outbox.rows("sms", "c1", "s", [Outgoing("z")], later)
+    queued = outbox.rows("sms", "c1", "s", [Outgoing("x"), Outgoing("y")], now, SEALER)
+    queued += outbox.rows("sms", "c1", "s", [Outgoing("z")], later, SEALER)
     async with app.service.sessions() as session, session.begin():
         await outbox.add_rows(session, queued)
     async with app.service.sessions() as session:
         items = (await session.scalars(select(OutboxItem).order_by(OutboxItem.id))).all()
-    assert [(outbox.message_of(i.body).text, as_utc(i.created_at)) for i in items] == [
+    assert [(outbox.message_of(i.body, SEALER).text, as_utc(i.created_at)) for i in items] == [
         ("x", now),
         ("y", now),
         ("z", later),

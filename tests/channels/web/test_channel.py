@@ -86,6 +86,7 @@ async def test_an_operator_reply_with_markup_arrives_as_plain_data(
                 address=Sealer(secret).seal(visitor.secret),
                 messages=[Outgoing(markup, (OptionOut("nav:menu", "<i>menu</i>", -1),))],
                 now=dt.datetime.now(dt.UTC),
+                sealer=Sealer(secret),
             )
         runtime.senders[CHANNEL].wake()
         piece = await events.next()
