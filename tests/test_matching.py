@@ -37,6 +37,7 @@ def shipped_matcher() -> Matcher:
         operator_words={
             lang: _yaml(content / lang / "commands.yaml")["operator"] for lang in LANGUAGES
         },
+        danger_endings={lang: _yaml(content / lang / "danger.yaml")["endings"] for lang in LANGUAGES},
     )
 
 
@@ -205,6 +206,67 @@ def test_similar_harmless_messages_are_not_danger(matcher: Matcher, text: str, l
     assert not matcher.understand(text, lang).danger
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("мекунам", "tg"),  # "I do"
+        ("мекунад", "tg"),
+        ("мекунем", "tg"),  # "we do": one letter from мекушем, "we will kill"
+        ("мешавад", "tg"),  # "becomes"
+        ("мемонад", "tg"),  # "stays"
+        ("мемонанд", "tg"),  # "they stay": two letters from мезананд, "they beat"
+        ("намекунад", "tg"),
+        ("ман дар маскав кор мекунам патент лозим аст", "tg"),
+        ("модарам дар хона мемонад ман ба русия меравам", "tg"),
+        ("narxga qarab", "uz"),  # "depending on the price": one letter from qamab, "locked up"
+        ("viloyatga qarab patent narxi har xilmi", "uz"),
+        ("какая угроза если я просрочу патент на неделю", "ru"),  # a risk, not a threat
+        ("есть ли угроза депортации", "ru"),
+        ("шиносномаи нав гирифтам регистратсияро нав мекунам", "tg"),  # "I got a new passport"
+    ],
+)
+def test_everyday_words_near_danger_words_are_not_danger(
+    matcher: Matcher, text: str, lang: str
+) -> None:
+    """Danger words never match by edit distance: a typo away is often another, harmless word."""
+    assert not matcher.understand(text, lang).danger
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("шиносномаҳои моро гирифтанд", "tg"),  # plural object
+        ("сардор ҳуҷҷатҳои ҳамаро гирифт", "tg"),  # "took": the past tense without an ending
+        ("телефонҳои моро гирифтанд", "tg"),
+        ("шабона моро дар вагонча қулф мекунанд", "tg"),
+        ("hammamizning telefonlarimizni olib qo'yishdi", "uz"),
+        ("xo'jayin hamma ishchilarning pasportlarini o'zida saqlayapti", "uz"),
+        ("бизни кечаси қамаб қўйишади", "uz"),
+        ("начальник держит паспорта всех рабочих у себя в сейфе", "ru"),
+        ("у нас забрали телефоны чтобы мы никому не звонили", "ru"),
+        ("с объекта не выпускают уже третий месяц", "ru"),
+    ],
+)
+def test_inflected_and_reworded_danger_is_found(matcher: Matcher, text: str, lang: str) -> None:
+    assert matcher.understand(text, lang).danger
+
+
+def test_danger_words_match_exactly_or_with_the_languages_endings() -> None:
+    m = Matcher(
+        {},
+        {"tg": ["шиноснома гирифтанд", "гирифт= сардор"]},
+        danger_endings={"tg": ["ҳо", "и", "ро", "ям", "ам"]},
+    )
+    assert m.understand("шиносномаҳоямро гирифтанд", "tg").danger
+    assert m.understand("шиносномаамро гирифтанд", "tg").danger  # "аа" is one letter folded
+    assert m.understand("сардор гирифт", "tg").danger
+    assert not m.understand("сардор гирифтам", "tg").danger  # "=": only as written
+    assert not m.understand("шиноснома гирифтан", "tg").danger  # "ан" is no listed ending
+    assert not m.understand("шинасномаро гирифтанд", "tg").danger  # no typo tolerance
+    assert not m.understand("шиноснома", "tg").danger  # every word of the phrase is needed
+    assert m.understand("шиноснома гирифтанд", "ru").danger  # every language's list applies
+
+
 # --- options --------------------------------------------------------------------------------------
 
 WHO = ["Кто ставит на учёт?", "Приложение «Амина» (Москва)", "Как получить патент?"]
@@ -251,7 +313,7 @@ def test_word_lists_have_every_topic_and_one_danger_key(lang: str) -> None:
     keywords = _yaml(ROOT / "content" / lang / "keywords.yaml")
     assert set(keywords) == set(TOPICS)
     assert all(keywords[t] for t in TOPICS)
-    assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases"}
+    assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases", "endings"}
 
 
 def read_eval() -> list[tuple[str, str, str]]:

@@ -64,13 +64,16 @@ def load_matcher(root: Path) -> Matcher:
     keywords: dict[str, dict[str, list[str]]] = {}
     danger: dict[str, list[str]] = {}
     operator: dict[str, list[str]] = {}
+    endings: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         folder = root / "content" / lang
         topics = _read(folder / "keywords.yaml")
         keywords[lang] = {t: [str(p) for p in topics.get(t) or ()] for t in TOPICS}
-        danger[lang] = [str(p) for p in _read(folder / "danger.yaml").get("phrases") or ()]
+        danger_file = _read(folder / "danger.yaml")
+        danger[lang] = [str(p) for p in danger_file.get("phrases") or ()]
+        endings[lang] = [str(e) for e in danger_file.get("endings") or ()]
         operator[lang] = [str(p) for p in _read(folder / "commands.yaml").get(OPERATOR) or ()]
-    return Matcher(keywords, danger, operator)
+    return Matcher(keywords, danger, operator, endings)
 
 
 def verdict(understood: Understood) -> tuple[str | None, float]:
