@@ -37,7 +37,9 @@ def shipped_matcher() -> Matcher:
         operator_words={
             lang: _yaml(content / lang / "commands.yaml")["operator"] for lang in LANGUAGES
         },
-        danger_endings={lang: _yaml(content / lang / "danger.yaml")["endings"] for lang in LANGUAGES},
+        danger_endings={
+            lang: _yaml(content / lang / "danger.yaml")["endings"] for lang in LANGUAGES
+        },
     )
 
 

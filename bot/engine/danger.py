@@ -129,9 +129,12 @@ def _chain(rest: str, before: str, endings: frozenset[str], depth: int) -> bool:
         return False
     for ending in endings:
         for written in (ending, ending[1:] if ending[0] == before else None):
-            if written and rest.startswith(written):
-                if _chain(rest[len(written) :], written[-1], endings, depth - 1):
-                    return True
+            if (
+                written
+                and rest.startswith(written)
+                and _chain(rest[len(written) :], written[-1], endings, depth - 1)
+            ):
+                return True
     return False
 
 

@@ -3,10 +3,10 @@
 Editors keep keyword and phrase lists per topic and language (content/<lang>/keywords.yaml), danger
 signs (danger.yaml) and words asking for a human (the `operator` command). Every phrase is folded to
 a skeleton (translit.py), so script, transliteration and Tajik look-alikes do not matter, and every
-typed word is looked up with inflection and typo tolerance (vocabulary.py). Danger signs are the
-exception: they match only as written or inflected, never mistyped (danger.py). A phrase matches when
+typed word is looked up with inflection and typo tolerance (vocabulary.py). A phrase matches when
 all its words are present, in any order; all three languages' phrases are tried for every message,
-those of the conversation's language weigh a little more.
+those of the conversation's language weigh a little more. Danger signs are the exception: they
+match only as written or inflected, never mistyped (danger.py).
 
 A topic's evidence is the weight of its matched phrases, a phrase of several words weighing more
 than one word. Where phrases of different topics claim the same typed words, the longer phrase wins
