@@ -29,6 +29,7 @@ def build_matcher(bundle: Bundle) -> Matcher:
         operator_words={
             lang: bundle.lexicon(lang, "commands").get("operator", []) for lang in langs
         },
+        danger_endings={lang: bundle.lexicon(lang, "danger").get("endings", []) for lang in langs},
     )
 
 

@@ -37,6 +37,9 @@ def shipped_matcher() -> Matcher:
         operator_words={
             lang: _yaml(content / lang / "commands.yaml")["operator"] for lang in LANGUAGES
         },
+        danger_endings={
+            lang: _yaml(content / lang / "danger.yaml")["endings"] for lang in LANGUAGES
+        },
     )
 
 
@@ -205,6 +208,67 @@ def test_similar_harmless_messages_are_not_danger(matcher: Matcher, text: str, l
     assert not matcher.understand(text, lang).danger
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("мекунам", "tg"),  # "I do"
+        ("мекунад", "tg"),
+        ("мекунем", "tg"),  # "we do": one letter from мекушем, "we will kill"
+        ("мешавад", "tg"),  # "becomes"
+        ("мемонад", "tg"),  # "stays"
+        ("мемонанд", "tg"),  # "they stay": two letters from мезананд, "they beat"
+        ("намекунад", "tg"),
+        ("ман дар маскав кор мекунам патент лозим аст", "tg"),
+        ("модарам дар хона мемонад ман ба русия меравам", "tg"),
+        ("narxga qarab", "uz"),  # "depending on the price": one letter from qamab, "locked up"
+        ("viloyatga qarab patent narxi har xilmi", "uz"),
+        ("какая угроза если я просрочу патент на неделю", "ru"),  # a risk, not a threat
+        ("есть ли угроза депортации", "ru"),
+        ("шиносномаи нав гирифтам регистратсияро нав мекунам", "tg"),  # "I got a new passport"
+    ],
+)
+def test_everyday_words_near_danger_words_are_not_danger(
+    matcher: Matcher, text: str, lang: str
+) -> None:
+    """Danger words never match by edit distance: a typo away is often another, harmless word."""
+    assert not matcher.understand(text, lang).danger
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("шиносномаҳои моро гирифтанд", "tg"),  # plural object
+        ("сардор ҳуҷҷатҳои ҳамаро гирифт", "tg"),  # "took": the past tense without an ending
+        ("телефонҳои моро гирифтанд", "tg"),
+        ("шабона моро дар вагонча қулф мекунанд", "tg"),
+        ("hammamizning telefonlarimizni olib qo'yishdi", "uz"),
+        ("xo'jayin hamma ishchilarning pasportlarini o'zida saqlayapti", "uz"),
+        ("бизни кечаси қамаб қўйишади", "uz"),
+        ("начальник держит паспорта всех рабочих у себя в сейфе", "ru"),
+        ("у нас забрали телефоны чтобы мы никому не звонили", "ru"),
+        ("с объекта не выпускают уже третий месяц", "ru"),
+    ],
+)
+def test_inflected_and_reworded_danger_is_found(matcher: Matcher, text: str, lang: str) -> None:
+    assert matcher.understand(text, lang).danger
+
+
+def test_danger_words_match_exactly_or_with_the_languages_endings() -> None:
+    m = Matcher(
+        {},
+        {"tg": ["шиноснома гирифтанд", "гирифт= сардор"]},
+        danger_endings={"tg": ["ҳо", "и", "ро", "ям", "ам"]},
+    )
+    assert m.understand("шиносномаҳоямро гирифтанд", "tg").danger
+    assert m.understand("шиносномаамро гирифтанд", "tg").danger  # "аа" is one letter folded
+    assert m.understand("сардор гирифт", "tg").danger
+    assert not m.understand("сардор гирифтам", "tg").danger  # "=": only as written
+    assert not m.understand("шиноснома гирифтан", "tg").danger  # "ан" is no listed ending
+    assert not m.understand("шинасномаро гирифтанд", "tg").danger  # no typo tolerance
+    assert not m.understand("шиноснома", "tg").danger  # every word of the phrase is needed
+    assert m.understand("шиноснома гирифтанд", "ru").danger  # every language's list applies
+
+
 # --- options --------------------------------------------------------------------------------------
 
 WHO = ["Кто ставит на учёт?", "Приложение «Амина» (Москва)", "Как получить патент?"]
@@ -251,7 +315,7 @@ def test_word_lists_have_every_topic_and_one_danger_key(lang: str) -> None:
     keywords = _yaml(ROOT / "content" / lang / "keywords.yaml")
     assert set(keywords) == set(TOPICS)
     assert all(keywords[t] for t in TOPICS)
-    assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases"}
+    assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases", "endings"}
 
 
 def read_eval() -> list[tuple[str, str, str]]:
@@ -311,11 +375,65 @@ def test_cli_prints_one_json_line_per_message(
     assert all(0 <= line["score"] <= 1 for line in lines)
 
 
-def test_cli_eval_prints_accuracy_and_misses(
+def test_cli_eval_prints_accuracy_and_misses_only_when_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tsv = tmp_path / "eval.tsv"
     tsv.write_text("# comment\nru\twork_permit\tпатент\nru\tquota\tпривет\n", encoding="utf-8")
     assert match_cli.run(_args("--eval", str(tsv))) == 1
     out = capsys.readouterr().out
-    assert "ru:  50.0%  (1/2)" in out and "expected quota" in out and "привет" in out
+    assert "ru:  50.0%  (1/2)  wrong confident 0" in out and "привет" not in out
+    assert match_cli.run(_args("--eval", str(tsv), "--show-misses")) == 1
+    out = capsys.readouterr().out
+    assert "expected quota" in out and "привет" in out
+
+
+FIXTURES = ROOT / "tests" / "fixtures" / "eval"
+
+
+def test_eval_with_urgent_column_counts_false_alarms_and_recall(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """urgent.tsv: ru has a danger sign under a `quota` row (a false alarm, a wrong confident
+    answer), one urgent message caught and one missed; uz has no urgent row, so no recall."""
+    assert match_cli.run(_args("--eval", str(FIXTURES / "urgent.tsv"))) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "ru:  60.0%  (3/5)  wrong confident 1  false alarms 1/3  danger recall 1/2 (50.0%)"
+    )
+    assert lines[1] == "uz:  50.0%  (1/2)  wrong confident 0  false alarms 0/2"
+    assert lines[2] == "misses: 3 (texts with --show-misses)"
+
+
+def test_eval_with_header_maps_trafficking_to_the_urgent_hand_over(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """topics.tsv has no urgent column: `trafficking` rows are the urgent ones, a topic is not
+    the right answer for them, and danger is not the right answer for `registration`."""
+    assert match_cli.run(_args("--eval", str(FIXTURES / "topics.tsv"))) == 1
+    out = capsys.readouterr().out
+    assert "ru:  50.0%  (2/4)  wrong confident 2  false alarms 1/2  danger recall 1/2" in out
+    assert "urgency taken from expected = trafficking" in out
+
+
+def test_eval_passes_only_without_false_alarms(tmp_path: Path) -> None:
+    tsv = tmp_path / "calm.tsv"
+    tsv.write_text("lang\texpected\turgent\ttext\nru\twork_permit\t0\tпатент\n", "utf-8")
+    assert match_cli.run(_args("--eval", str(tsv))) == 0
+    tsv.write_text("lang\texpected\turgent\ttext\nru\twork_permit\t0\tбьют\n", "utf-8")
+    assert match_cli.run(_args("--eval", str(tsv))) == 1
+
+
+def test_misses_of_held_out_sets_are_never_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in sorted(match_cli.HELD_OUT):
+        path = ROOT / "tests" / "eval" / name
+        assert match_cli.run(_args("--eval", str(path), "--show-misses")) == 2
+        assert capsys.readouterr().out == ""
+
+
+def test_read_eval_reads_both_formats() -> None:
+    assert match_cli.read_eval(FIXTURES / "topics.tsv")[0] == ("ru", "trafficking", "нас заперли")
+    rows = match_cli.read_rows(FIXTURES / "urgent.tsv")
+    assert [r.urgent for r in rows[:5]] == [False, False, False, True, True]
+    assert not any(r.legacy for r in rows)
+    assert all(r.legacy and r.urgent is None for r in match_cli.read_rows(EVAL))

@@ -8,10 +8,11 @@ so it works while the rest of the content is being edited.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,7 +43,15 @@ def add_parser(subparsers: Any) -> None:
         "--eval",
         type=Path,
         metavar="FILE",
-        help="TSV of 'lang<TAB>expected topic, operator or none<TAB>text'; prints accuracy",
+        help=(
+            "TSV of 'lang<TAB>expected topic, operator or none<TAB>text', or with a header row "
+            "lang, expected, [urgent,] text (tests/eval/README.md); prints figures per language"
+        ),
+    )
+    parser.add_argument(
+        "--show-misses",
+        action="store_true",
+        help="with --eval: also print the messages scored wrong (refused for held-out sets)",
     )
     parser.add_argument(
         "--content", type=Path, default=PROJECT_ROOT, help="project root holding content/"
@@ -55,13 +64,16 @@ def load_matcher(root: Path) -> Matcher:
     keywords: dict[str, dict[str, list[str]]] = {}
     danger: dict[str, list[str]] = {}
     operator: dict[str, list[str]] = {}
+    endings: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         folder = root / "content" / lang
         topics = _read(folder / "keywords.yaml")
         keywords[lang] = {t: [str(p) for p in topics.get(t) or ()] for t in TOPICS}
-        danger[lang] = [str(p) for p in _read(folder / "danger.yaml").get("phrases") or ()]
+        danger_file = _read(folder / "danger.yaml")
+        danger[lang] = [str(p) for p in danger_file.get("phrases") or ()]
+        endings[lang] = [str(e) for e in danger_file.get("endings") or ()]
         operator[lang] = [str(p) for p in _read(folder / "commands.yaml").get(OPERATOR) or ()]
-    return Matcher(keywords, danger, operator)
+    return Matcher(keywords, danger, operator, endings)
 
 
 def verdict(understood: Understood) -> tuple[str | None, float]:
@@ -79,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
     """Run `match`: classify stdin lines, or evaluate the file given with --eval."""
     matcher = load_matcher(args.content)
     if args.eval is not None:
-        return evaluate(matcher, args.eval, sys.stdout)
+        if args.show_misses and is_held_out(args.eval):
+            print(f"{args.eval.name} is a held-out set: only aggregate figures", file=sys.stderr)
+            return 2
+        return evaluate(matcher, args.eval, sys.stdout, show_misses=args.show_misses)
     for line in sys.stdin:
         text = line.rstrip("\n")
         if not text.strip():
@@ -89,36 +104,174 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAFFICKING = "trafficking"
+DANGER = "danger"
+"""The outcome of a message flagged with danger signs: the urgent hand-over, whatever its topic."""
+HELD_OUT = frozenset({"heldout.tsv", "benign.tsv", "danger.tsv"})
+"""Held-out sets (tests/eval/README.md): scored in aggregate only, their misses are never shown."""
+PASS_ACCURACY = 0.9
+PASS_RECALL = 0.95
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One message of an evaluation set.
+
+    `urgent` is None when the set says nothing about urgency (messages.tsv). `legacy` marks the
+    headerless format of messages.tsv, where `operator` covers both danger signs and asking for a
+    human; in the sets with a header row, `trafficking` means present danger (see `is_right`).
+    """
+
+    lang: str
+    expected: str
+    text: str
+    urgent: bool | None
+    legacy: bool
+
+
+def outcome(understood: Understood) -> str:
+    """What the bot does with a message: 'danger' (urgent hand-over), a topic, 'operator' or
+    'none'."""
+    if understood.danger:
+        return DANGER
+    return understood.best.topic if understood.best is not None else NONE
+
+
+def is_right(row: EvalRow, got: str) -> bool:
+    """Whether `got` (an `outcome`) is what the row expects.
+
+    messages.tsv files danger signs under `operator`, so there both the urgent hand-over and a
+    request for a human are right for it. The sets with a header row label present danger
+    `trafficking`: only the urgent hand-over is right for it (the trafficking information topic is
+    not), and the urgent hand-over is right for nothing else.
+    """
+    if row.legacy:
+        return got in (OPERATOR, DANGER) if row.expected == OPERATOR else got == row.expected
+    if row.expected == TRAFFICKING:
+        return got == DANGER
+    return got == row.expected
+
+
 @dataclass
 class _Tally:
-    right: Counter[str]
-    total: Counter[str]
-    misses: list[str]
+    right: Counter[str] = field(default_factory=Counter)
+    total: Counter[str] = field(default_factory=Counter)
+    wrong_confident: Counter[str] = field(default_factory=Counter)
+    calm: Counter[str] = field(default_factory=Counter)
+    false_alarms: Counter[str] = field(default_factory=Counter)
+    urgent: Counter[str] = field(default_factory=Counter)
+    caught: Counter[str] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
 
+    def add(self, row: EvalRow, got: str, score: float) -> None:
+        lang = row.lang
+        self.total[lang] += 1
+        if is_right(row, got):
+            self.right[lang] += 1
+            return
+        if got != NONE:
+            self.wrong_confident[lang] += 1
+        self.misses.append(
+            f"  {lang}  expected {row.expected:<17} got {got:<17} {score:.2f}  {row.text}"
+        )
 
-def evaluate(matcher: Matcher, path: Path, out: TextIO) -> int:
-    """Print top-1 accuracy per language and the misses; 0 when every language reaches 90%."""
-    tally = _Tally(Counter(), Counter(), [])
-    for lang, expected, text in read_eval(path):
-        topic, score = verdict(matcher.understand(text, lang))
-        tally.total[lang] += 1
-        if (topic or NONE) == expected:
-            tally.right[lang] += 1
+    def add_urgency(self, row: EvalRow, got: str) -> None:
+        if row.urgent is None:
+            return
+        if row.urgent:
+            self.urgent[row.lang] += 1
+            self.caught[row.lang] += got == DANGER
         else:
-            tally.misses.append(
-                f"  {lang}  expected {expected:<17} got {topic or NONE:<17} {score:.2f}  {text}"
-            )
-    for lang in sorted(tally.total, key=LANGUAGES.index):
-        accuracy = tally.right[lang] / tally.total[lang]
-        print(f"{lang}: {accuracy:6.1%}  ({tally.right[lang]}/{tally.total[lang]})", file=out)
-    if tally.misses:
+            self.calm[row.lang] += 1
+            self.false_alarms[row.lang] += got == DANGER
+
+
+def evaluate(matcher: Matcher, path: Path, out: TextIO, show_misses: bool = False) -> int:
+    """Print per language top-1 accuracy, wrong confident answers and, for sets that say which
+    messages are urgent, false alarms among the calm ones and recall among the urgent ones.
+
+    Only aggregate figures unless `show_misses`. Returns 0 when every language reaches 90%
+    accuracy and, where urgency is known, has no false alarm and at least 95% recall.
+    """
+    rows = read_rows(path)
+    tally = _Tally()
+    for row in rows:
+        understood = matcher.understand(row.text, row.lang)
+        got = outcome(understood)
+        tally.add(row, got, verdict(understood)[1])
+        tally.add_urgency(row, got)
+    passed = True
+    for lang in sorted(tally.total, key=_lang_order):
+        right, total = tally.right[lang], tally.total[lang]
+        line = (
+            f"{lang}: {right / total:6.1%}  ({right}/{total})"
+            f"  wrong confident {tally.wrong_confident[lang]}"
+        )
+        passed &= right >= PASS_ACCURACY * total
+        if tally.calm[lang] or tally.urgent[lang]:
+            calm, urgent = tally.calm[lang], tally.urgent[lang]
+            caught = tally.caught[lang]
+            recall = caught / urgent if urgent else 1.0
+            line += f"  false alarms {tally.false_alarms[lang]}/{calm}"
+            if urgent:
+                line += f"  danger recall {caught}/{urgent} ({recall:.1%})"
+            passed &= tally.false_alarms[lang] == 0 and recall >= PASS_RECALL
+        print(line, file=out)
+    columns = _columns(path)
+    if columns and "urgent" not in columns:
+        print("(urgency taken from expected = trafficking: the set has no urgent column)", file=out)
+    if show_misses and tally.misses:
         print(f"misses ({len(tally.misses)}):", *tally.misses, sep="\n", file=out)
-    passed = all(tally.right[lang] >= 0.9 * tally.total[lang] for lang in tally.total)
+    elif tally.misses:
+        print(f"misses: {len(tally.misses)} (texts with --show-misses)", file=out)
     return 0 if passed else 1
 
 
+def _lang_order(lang: str) -> int:
+    return LANGUAGES.index(lang) if lang in LANGUAGES else len(LANGUAGES)
+
+
+def is_held_out(path: Path) -> bool:
+    """Whether `path` is one of the held-out sets in tests/eval/, whose misses must not be read."""
+    return path.name in HELD_OUT and path.resolve().parent == PROJECT_ROOT / "tests" / "eval"
+
+
+def read_rows(path: Path) -> list[EvalRow]:
+    """The rows of an evaluation TSV in either format.
+
+    With a header row (`lang`, `expected`, optional `urgent`, `text`; tests/eval/README.md):
+    read with csv, no quoting. A set with a header but no `urgent` column (heldout.tsv) labels
+    present danger `trafficking`, so urgency is taken from that label. Without a header
+    (messages.tsv): `lang<TAB>expected<TAB>text` lines, '#' comments, no urgency.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    columns = _columns(path)
+    if not columns:
+        return [EvalRow(*row, urgent=None, legacy=True) for row in read_eval(path)]
+    reader = csv.DictReader(lines[1:], fieldnames=columns, delimiter="\t", quoting=csv.QUOTE_NONE)
+    rows = []
+    for record in reader:
+        if not (record.get("text") or "").strip():
+            continue
+        expected = record["expected"]
+        flag = record.get("urgent")
+        urgent = flag == "1" if flag is not None else expected == TRAFFICKING
+        rows.append(EvalRow(record["lang"], expected, record["text"], urgent, legacy=False))
+    return rows
+
+
+def _columns(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as fh:
+        first = fh.readline().rstrip("\n")
+    columns = first.split("\t")
+    return columns if columns[:2] == ["lang", "expected"] else []
+
+
 def read_eval(path: Path) -> list[tuple[str, str, str]]:
-    """Rows of an evaluation TSV as (lang, expected, text), skipping '#' lines and blank lines."""
+    """Rows of a headerless evaluation TSV as (lang, expected, text), skipping '#' and blank
+    lines; a set with a header row is read through `read_rows` (urgency dropped)."""
+    if _columns(path):
+        return [(row.lang, row.expected, row.text) for row in read_rows(path)]
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):

@@ -5,7 +5,8 @@ signs (danger.yaml) and words asking for a human (the `operator` command). Every
 a skeleton (translit.py), so script, transliteration and Tajik look-alikes do not matter, and every
 typed word is looked up with inflection and typo tolerance (vocabulary.py). A phrase matches when
 all its words are present, in any order; all three languages' phrases are tried for every message,
-those of the conversation's language weigh a little more.
+those of the conversation's language weigh a little more. Danger signs are the exception: they
+match only as written or inflected, never mistyped (danger.py).
 
 A topic's evidence is the weight of its matched phrases, a phrase of several words weighing more
 than one word. Where phrases of different topics claim the same typed words, the longer phrase wins
@@ -20,13 +21,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.engine.danger import DangerSigns
 from bot.engine.translit import words
 from bot.engine.understanding import Guess, Understood
 from bot.engine.vocabulary import Vocabulary, similarity
 
 OPERATOR = "operator"
 """The pseudo-topic of a message asking for a human; `Understood.best` may carry it."""
-_DANGER = "\0danger"
 
 PHRASE_BONUS = 0.5
 """Extra weight per extra word of a phrase: "разрешение на работу" says more than "работа"."""
@@ -40,8 +41,6 @@ CONFIDENT = 0.56
 with at most one typo, or an exact keyword of another language (see `score`)."""
 MIN_SINGLE = 0.6
 """Least similarity for a one-word phrase: a two-letter stem alone ("ish") proves nothing."""
-DANGER_SIMILARITY = 0.8
-"""Least mean similarity of a danger phrase: typos allowed, a different word is not."""
 CANDIDATE_EVIDENCE = 0.5
 CANDIDATE_SHARE = 0.4
 """A weak topic is offered if it has some evidence and at least this share of the best one's."""
@@ -89,7 +88,9 @@ class Matcher:
         keywords: Mapping[str, Mapping[str, Sequence[str]]],
         danger: Mapping[str, Sequence[str]],
         operator_words: Mapping[str, Sequence[str]] | None = None,
+        danger_endings: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        self._danger = DangerSigns(danger, danger_endings)
         entries: dict[tuple[str, tuple[str, ...]], set[str]] = {}
 
         def add(label: str, lang: str, phrases: Sequence[str]) -> None:
@@ -101,8 +102,6 @@ class Matcher:
         for lang, topics in keywords.items():
             for topic, phrases in topics.items():
                 add(topic, lang, phrases or ())
-        for lang, phrases in danger.items():
-            add(_DANGER, lang, phrases or ())
         for lang, phrases in (operator_words or {}).items():
             add(OPERATOR, lang, phrases or ())
 
@@ -110,12 +109,11 @@ class Matcher:
         self._vocab = Vocabulary(w for _, phrase_words in entries for w in phrase_words)
         sharing: dict[tuple[str, ...], set[str]] = {}
         for label, phrase_words in entries:
-            if label != _DANGER:
-                sharing.setdefault(phrase_words, set()).add(label)
+            sharing.setdefault(phrase_words, set()).add(label)
         self._phrases: list[_Phrase] = []
         self._by_word: list[list[int]] = [[] for _ in self._vocab.words]
         for (label, phrase_words), langs in entries.items():
-            shared_by = 1 if label == _DANGER else len(sharing[phrase_words])
+            shared_by = len(sharing[phrase_words])
             ids = tuple(self._vocab.index(w) for w in phrase_words)
             weight = (1 + PHRASE_BONUS * (len(ids) - 1)) / shared_by
             for i in ids:
@@ -125,7 +123,7 @@ class Matcher:
     def understand(self, text: str, lang: str) -> Understood:
         """Danger signs, the confident topic if any, else the plausible ones (see understanding)."""
         hits = self._hits(text)
-        danger = any(h.phrase.label == _DANGER and h.similarity >= DANGER_SIMILARITY for h in hits)
+        danger = self._danger.found(text)
         ranked = sorted(self._evidence(hits, lang).items(), key=lambda kv: (-kv[1], kv[0]))
         if not ranked:
             return Understood(danger=danger)
@@ -193,15 +191,12 @@ class Matcher:
 
     @staticmethod
     def _evidence(hits: list[_Hit], lang: str) -> dict[str, float]:
-        topical = [h for h in hits if h.phrase.label != _DANGER]
         # Longest match wins: a phrase whose words all belong to a longer phrase of another topic
         # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence.
         kept = [
             h
-            for h in topical
-            if not any(
-                h.positions < o.positions and o.phrase.label != h.phrase.label for o in topical
-            )
+            for h in hits
+            if not any(h.positions < o.positions and o.phrase.label != h.phrase.label for o in hits)
         ]
         weighed = sorted(
             (

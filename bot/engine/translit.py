@@ -108,6 +108,12 @@ def _words(text: str) -> list[str]:
     return [w for w in found if w not in _STOP and (len(w) > 1 or w.isdigit())]
 
 
+def fold_word(text: str) -> str:
+    """The skeleton of a word or a word's ending, letters and digits only, nothing dropped: an
+    ending such as "и" or "da" is a stopword or a single letter that `words` would leave out."""
+    return "".join(_WORDS.findall(_raw_skeleton(normalize(text))))
+
+
 def stem(word: str) -> str:
     """The part of a skeleton word its inflected forms start with: up to two final vowels go.
 

@@ -40,8 +40,11 @@ LEXICON_KEYS = {
     "danger": {"phrases"},
     "keywords": set(TOPICS),
 }
-# Read by the SMS channel only; optional, but every language has them or none does.
-OPTIONAL_LEXICON_KEYS = {"commands": {"stop", "start", "more"}}
+# Optional, but every language has them or none does. The commands are read by the SMS channel only.
+OPTIONAL_LEXICON_KEYS = {
+    "commands": {"stop", "start", "more"},
+    "danger": {"endings"},  # endings a danger word may take (bot/engine/danger.py)
+}
 
 
 def lint(root: Path, settings: Settings, today: dt.date | None = None) -> list[Problem]:
