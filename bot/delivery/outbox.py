@@ -23,12 +23,22 @@ def body_of(message: Outgoing) -> dict[str, Any]:
     }
     if message.sms_text is not None and message.sms_text != message.text:
         body["sms_text"] = message.sms_text
+    if message.author is not None:
+        body["author"] = message.author
+    if message.signature is not None:
+        body["signature"] = message.signature
     return body
 
 
 def message_of(body: dict[str, Any]) -> Outgoing:
     options = tuple(OptionOut(str(i), str(label), int(n)) for i, label, n in body["options"])
-    return Outgoing(str(body["text"]), options, sms_text=body.get("sms_text"))
+    return Outgoing(
+        str(body["text"]),
+        options,
+        sms_text=body.get("sms_text"),
+        author=body.get("author"),
+        signature=body.get("signature"),
+    )
 
 
 def enqueue(
