@@ -163,7 +163,8 @@ class Engine:
 
     def menu_button(self, state: State) -> tuple[OptionOut, ...]:
         """The one button of a conversation a human has: back to the menu."""
-        return (OptionOut(MENU_CHOICE, self.texts.render(state.lang or "ru", "common.nav.menu"), -1),)
+        label = self.texts.render(state.lang or "ru", "common.nav.menu")
+        return (OptionOut(MENU_CHOICE, label, -1),)
 
 
 class _Turn:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Batch, Context
-from sqlalchemy import select
-
 from bot.engine.engine import Engine
 from bot.engine.messages import (
     AUTHOR_USER,

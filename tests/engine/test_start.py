@@ -150,8 +150,9 @@ def test_an_old_tajik_button_switches_to_tajik_at_any_point(
     if state.handover:  # a choice of the user's: the request is withdrawn, and they are told
         (message,) = result.messages
         assert message.text.startswith("WITHDRAWN_tg\n\n")
-        result.messages[0] = replace(message, text=message.text.split("\n\n", 1)[1])
-        result.messages[0] = replace(result.messages[0], sms_text=message.sms_text.split("\n", 1)[1])
+        assert message.sms_text is not None
+        text, sms = message.text.split("\n\n", 1)[1], message.sms_text.split("\n", 1)[1]
+        result.messages[0] = replace(message, text=text, sms_text=sms)
     assert_welcomed(result, "tg")
 
 

@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bot import LANGUAGES
 from sqlalchemy import select
 
+from bot import LANGUAGES
 from bot.delivery.tables import InboxItem
 from bot.operators.tables import Handover
 from tests.channels.web.conftest import Visitor, count, web_settings
