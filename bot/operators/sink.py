@@ -67,14 +67,14 @@ class HandoverSink:
         else:
             row = await queue.open_for(session, ctx.conversation_id)
         if resumed and row is not None:
+            row.lang = state.lang or row.lang  # a link in another language switched it
             if ctx.channel in self.transcript_channels:
                 ctx.history.extend(await self._transcript(session, row, state))
             if row.status == QUEUED:
                 ctx.notices.append(await self._notice(session, row, state.lang or "ru", ctx))
-            row.lang = state.lang or row.lang  # a link in another language switched it
-        if (requests or words or resumed) and row is None:
-            requests = requests or [OperatorRequested(urgent=state.urgent, reason="asked")]
-        if requests:
+        if resumed and row is None and not requests:  # lost meanwhile: asked again, as it was
+            requests = [OperatorRequested(urgent=state.urgent, reason="asked")]
+        if requests or (words and row is None):
             reason = requests[-1].reason if requests else "asked"
             urgent = state.urgent or any(e.urgent for e in requests)
             row = await queue.request(
