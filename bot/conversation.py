@@ -51,6 +51,9 @@ class Context:
     now: dt.datetime
     notices: list[Outgoing] = field(default_factory=list)
     """What sinks add to the user's reply (a queue position): joined to the last message."""
+    history: list[Outgoing] = field(default_factory=list)
+    """What sinks show again before the reply (a handover's transcript, to a page that lost
+    it): sent first, as messages of their own."""
     batch: Batch | None = None
     """Set when this turn is one of many in the transaction (see Batch)."""
 
@@ -202,6 +205,8 @@ class ConversationService:
             await sink.record(session, ctx, result.events)
         if ctx.notices:
             result.messages = joined(result.messages, ctx.notices)
+        if ctx.history:
+            result.messages = [*ctx.history, *result.messages]
 
     async def settle(
         self,

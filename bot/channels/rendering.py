@@ -15,7 +15,8 @@ def numbered_options(message: Outgoing, *, separator: str) -> list[str]:
 
 
 def render_plain(message: Outgoing) -> str:
-    lines = [message.text, *numbered_options(message, separator=". ")]
+    text = f"{message.signature}: {message.text}" if message.signature else message.text
+    lines = [text, *numbered_options(message, separator=". ")]
     return "\n".join(lines)
 
 

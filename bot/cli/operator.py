@@ -1,4 +1,6 @@
-"""`operator`: console accounts for hotline operators (add, list, passwd, disable, enable).
+"""`operator`: console accounts for hotline operators (add, list, passwd, display-name, disable,
+enable). The display name is what users see beside an operator's messages ("Оператор Ольга");
+without one they see "Operator" alone, never the login.
 
 A new password is generated and printed once, unless one is piped in (`echo … | python -m bot
 operator add NAME --langs ru`), so scripts can set their own without it showing on a terminal.
@@ -28,12 +30,19 @@ def add_parser(sub: Any) -> None:
     add = actions.add_parser("add", help="create an operator (prints a generated password)")
     add.add_argument("name")
     add.add_argument("--langs", required=True, help="languages they answer in, e.g. ru,uz")
+    add.add_argument("--display-name", help="the name users see (default: 'Operator' alone)")
     add.set_defaults(run=run, act=_add)
     listing = actions.add_parser("list", help="every operator, their languages and status")
     listing.set_defaults(run=run, act=_list)
     passwd = actions.add_parser("passwd", help="set a new password (generated unless piped)")
     passwd.add_argument("name")
     passwd.set_defaults(run=run, act=_passwd)
+    shown = actions.add_parser(
+        "display-name", help="set the name users see beside their messages (none: clear it)"
+    )
+    shown.add_argument("name")
+    shown.add_argument("display_name", nargs="?", default="")
+    shown.set_defaults(run=run, act=_display_name)
     disable = actions.add_parser("disable", help="stop an operator logging in (ends logins)")
     disable.add_argument("name")
     disable.set_defaults(run=run, act=_disable)
@@ -80,7 +89,12 @@ def new_password(stdin: TextIO) -> tuple[str, bool]:
 async def _add(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> int:
     password, generated = new_password(sys.stdin)
     operator = await accounts.add_operator(
-        session, args.name, args.langs, password, must_change_password=generated
+        session,
+        args.name,
+        args.langs,
+        password,
+        must_change_password=generated,
+        display_name=args.display_name,
     )
     out.write(f"operator {operator.name} added ({operator.langs})\n")
     if generated:
@@ -93,7 +107,8 @@ async def _list(session: AsyncSession, args: argparse.Namespace, out: TextIO) ->
     for row in rows:
         status = "active" if row.active else "disabled"
         note = "  (must change password)" if row.must_change_password else ""
-        out.write(f"{row.name:<24}{row.langs:<12}{status}{note}\n")
+        shown = f"  shown as {row.display_name!r}" if row.display_name else ""
+        out.write(f"{row.name:<24}{row.langs:<12}{status}{note}{shown}\n")
     return 0
 
 
@@ -111,6 +126,16 @@ async def _passwd(session: AsyncSession, args: argparse.Namespace, out: TextIO) 
     out.write(f"password of {operator.name} changed; their open logins ended\n")
     if generated:
         out.write(f"one-time password: {password}\n(they choose their own at next login)\n")
+    return 0
+
+
+async def _display_name(session: AsyncSession, args: argparse.Namespace, out: TextIO) -> int:
+    operator = await _named(session, args.name)
+    operator.display_name = accounts.check_display_name(args.display_name)
+    if operator.display_name:
+        out.write(f"users see {operator.name}'s messages as from {operator.display_name!r}\n")
+    else:
+        out.write(f"users see {operator.name}'s messages as from 'Operator' alone\n")
     return 0
 
 

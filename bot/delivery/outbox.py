@@ -34,6 +34,10 @@ def body_of(message: Outgoing) -> dict[str, Any]:
     }
     if message.sms_text is not None and message.sms_text != message.text:
         body["sms_text"] = message.sms_text
+    if message.author is not None:
+        body["author"] = message.author
+    if message.signature is not None:
+        body["signature"] = message.signature
     return body
 
 
@@ -47,7 +51,13 @@ def message_of(body: dict[str, Any], sealer: Sealer) -> Outgoing:
     if SEALED in body:
         body = jsontext.loads(sealer.open_text(body[SEALED]))
     options = tuple(OptionOut(str(i), str(label), int(n)) for i, label, n in body["options"])
-    return Outgoing(str(body["text"]), options, sms_text=body.get("sms_text"))
+    return Outgoing(
+        str(body["text"]),
+        options,
+        sms_text=body.get("sms_text"),
+        author=body.get("author"),
+        signature=body.get("signature"),
+    )
 
 
 def enqueue(

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from bot import LANGUAGES
 from bot.engine.commands import CommandWords, variants
 from bot.engine.messages import (
+    AUTHOR_OPERATOR,
     Event,
     ForgetRequested,
+    HandoverResumed,
     Incoming,
     LanguageChosen,
     NotUnderstood,
@@ -49,6 +51,13 @@ LIVE_COMMANDS = frozenset({"menu", "forget"})
 SURVEY_DUE = "survey_due"
 """A mark the service sets to "yes" when this conversation has not been offered the survey this
 month; the engine sets it to "no" when it offers."""
+WITHDRAWN = "operator.withdrawn"
+"""Said before anything else when the user's own choice ended their request for a human."""
+NOTED = "operator.noted"
+"""Said once per request, to the first message a waiting user writes."""
+STILL_WAITING = "operator.still_waiting"
+TAKEN = "operator.taken"
+SIGNATURE, SIGNED = "operator.signature", "operator.signed"
 OPTION_SETS = 5000
 """Button sets remembered at most (places × languages, plus lists of suggested topics)."""
 
@@ -88,6 +97,7 @@ class Engine:
     def handle(self, state: State, incoming: Incoming) -> Result:
         turn = _Turn(self, state.copy())
         turn.handle(incoming)
+        turn.say_withdrawn()
         return Result(turn.st, turn.out, turn.events)
 
     def greeting(self, state: State) -> Result:
@@ -101,9 +111,12 @@ class Engine:
     ) -> Result:
         """A (re)start, as Telegram's /start: `lang` (from a deep link) switches to that language;
         a new user's `lang_hint` (the app's language) preselects it while the other languages stay
-        one tap away; anyone else gets the main menu."""
+        one tap away; anyone else gets the main menu. Coming back never withdraws a request for
+        a human: a user who is waiting (or talking to one) is told so, and keeps their place."""
         turn = _Turn(self, state.copy())
-        if lang in LANGUAGES:
+        if turn.st.handover and turn.st.lang is not None:
+            turn.resume(lang if lang in LANGUAGES else None)
+        elif lang in LANGUAGES:
             turn.choose_language(lang)
         elif turn.st.lang is None and lang_hint in LANGUAGES:
             turn.choose_language(lang_hint, offer_others=True)
@@ -130,11 +143,28 @@ class Engine:
         )
         return Result(turn.st, turn.out, turn.events)
 
-    def from_operator(self, state: State, text: str) -> Outgoing:
-        """An operator's words as a message to the user, with a button back to the menu (a
-        button only: a number typed in SMS is an answer to the operator)."""
+    def from_operator(self, state: State, text: str, *, name: str | None = None) -> Outgoing:
+        """An operator's words as a message to the user, signed ("Operator", or "Operator
+        `name`" with the display name the operator chose), with a button back to the menu (a
+        button only: a number typed in SMS is an answer to the operator). The SMS text carries
+        the signature; other channels show `signature` their own way."""
+        lang = state.lang or "ru"
+        if name:
+            signature = self.texts.render(lang, SIGNED, extra={"name": name})
+        else:
+            signature = self.texts.render(lang, SIGNATURE)
+        return Outgoing(
+            text,
+            self.menu_button(state),
+            sms_text=f"{signature}: {text}",
+            author=AUTHOR_OPERATOR,
+            signature=signature,
+        )
+
+    def menu_button(self, state: State) -> tuple[OptionOut, ...]:
+        """The one button of a conversation a human has: back to the menu."""
         label = self.texts.render(state.lang or "ru", "common.nav.menu")
-        return Outgoing(text, (OptionOut(MENU_CHOICE, label, -1),))
+        return (OptionOut(MENU_CHOICE, label, -1),)
 
 
 class _Turn:
@@ -146,6 +176,9 @@ class _Turn:
         self.st = st
         self.out: list[Outgoing] = []
         self.events: list[Event] = []
+        self.withdrawn: str | None = None
+        """The language to say it in, when the user's choice ended their request for a human
+        during this turn."""
         if st.node and not st.node.startswith("@") and self.b.node(st.node) is None:
             st.node, st.history = None, []  # content changed under a conversation: start over
         if st.lang is not None and st.node is None:
@@ -249,6 +282,9 @@ class _Turn:
             return
         if node is not None and node.handover and self.st.handover:
             self.events.append(ToOperator(text))  # for the human who will take it
+            if not self.st.noted:  # once: they know it arrives, and how to leave
+                self.st.noted = True
+                self.say(NOTED, self.current_options())
             return
         labels = [o.label for o in options.options if o.number != 0]
         fuzzy = self.e.understanding.match_option(text, labels, self.st.lang or "ru")
@@ -294,6 +330,8 @@ class _Turn:
             self.say("common.help", self.current_options())
         elif kind == "forget":
             lang = self.st.lang
+            if self.st.handover:
+                self.withdrawn = lang or "ru"
             self.st = State(lang=None)
             self.events.append(ForgetRequested())
             self.out.append(Outgoing(self.e.texts.render(lang or "ru", "common.forgotten")))
@@ -331,8 +369,41 @@ class _Turn:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
 
     def leave_handover(self) -> None:
-        """Leaving the handover node, by any way, withdraws the request for a human."""
-        self.st.handover = self.st.live = self.st.urgent = False
+        """Leaving the handover node, by any way, withdraws the request for a human (the user
+        is told, see `say_withdrawn`)."""
+        if self.st.handover and self.withdrawn is None:
+            self.withdrawn = self.st.lang or "ru"
+        self.st.handover = self.st.live = self.st.urgent = self.st.noted = False
+
+    def say_withdrawn(self) -> None:
+        """When the turn withdrew a request, its first message begins by saying so."""
+        lang = self.withdrawn
+        if lang is None or not self.out:
+            return
+        first = self.out[0]
+        notice = self.e.texts.render(lang, WITHDRAWN)
+        sms_notice = self.e.texts.render(lang, WITHDRAWN, sms=True)
+        self.out[0] = Outgoing(
+            f"{notice}\n\n{first.text}",
+            first.options,
+            topic=first.topic,
+            sms_text=f"{sms_notice}\n{first.sms_text or first.text}",
+            key=first.key,
+        )
+
+    def resume(self, lang: str | None) -> None:
+        """The user came back while their request is open: it stays. A link in another
+        language switches the conversation's language (the request follows it)."""
+        if lang is not None and lang != self.st.lang:
+            self.st.lang = lang
+            self.events.append(LanguageChosen(lang))
+        self.events.append(HandoverResumed())
+        if self.st.live:
+            text = self.e.texts.render(self.st.lang or "ru", TAKEN)
+            sms = self.e.texts.render(self.st.lang or "ru", TAKEN, sms=True)
+            self.out.append(Outgoing(text, self.e.menu_button(self.st), sms_text=sms, key=TAKEN))
+        else:
+            self.say(STILL_WAITING, self.current_options(), escalate=True)
 
     def menu(self) -> None:
         self.enter(self.b.menu_ref, remember=False)
@@ -380,16 +451,17 @@ class _Turn:
         self.say("common.suggest", self.current_options())
 
     def not_understood(self, text: str) -> None:
-        """Once: ask again. Twice in a row: a human takes the question."""
+        """Once: ask again, with the menu. Twice in a row: offer a human beside the menu's
+        topics; the request is made only if the user chooses it (danger signs never get here:
+        they reach a human at once)."""
         self.st.misses += 1
         self.events.append(NotUnderstood(self.st.misses))
+        key = "common.not_understood"
         if self.st.misses >= 2:
             self.st.misses = 0
-            self.escalate(urgent=False, reason="not_understood")
-            self.events.append(ToOperator(text))
-            return
+            key = "common.not_understood_again"
         self.st.node, self.st.history = self.b.menu_ref, []
-        self.say("common.not_understood", self.current_options())
+        self.say(key, self.current_options())
 
     def show_current(self) -> None:
         if self.st.lang is None or self.st.node == LANGUAGE_NODE:

@@ -36,6 +36,16 @@ class Outgoing:
     escalate: bool = False
     sms_text: str | None = None
     key: str | None = None
+    author: str | None = None
+    """Who wrote the words when it is not the bot: AUTHOR_OPERATOR (a person at the hotline),
+    or AUTHOR_USER (the user's own earlier words, shown again to a page that lost them)."""
+    signature: str | None = None
+    """How channels introduce a person's words, in the user's language ('Оператор Анна'):
+    never the operator's login."""
+
+
+AUTHOR_OPERATOR = "operator"
+AUTHOR_USER = "user"
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,12 @@ class ToOperator:
     `text` is None for something that is not text (a sticker, a photo)."""
 
     text: str | None
+
+
+@dataclass(frozen=True)
+class HandoverResumed:
+    """The user came back (a /start, a reopened page) while their request for a human is open:
+    it stays, and they are told where it stands."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,7 @@ Event = (
     TopicReached
     | OperatorRequested
     | ToOperator
+    | HandoverResumed
     | LanguageChosen
     | NotUnderstood
     | ForgetRequested

@@ -29,6 +29,8 @@ class State:
     live: bool = False
     """An operator has taken the conversation: the bot stays silent, messages go to them."""
     urgent: bool = False
+    noted: bool = False
+    """The waiting user was told that what they write reaches the operator (said once)."""
     source: str | None = None
     marks: dict[str, str] = field(default_factory=dict)
     """Bookkeeping of services around the engine (e.g. what statistics counted today)."""

@@ -25,6 +25,7 @@ SETTING_PLACEHOLDERS = frozenset(
 RUNTIME_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "operator.queued": frozenset({"position"}),
     "operator.after_hours": frozenset({"back_at"}),
+    "operator.signed": frozenset({"name"}),
 }
 
 # Keys the engine itself shows; lint requires them in every language.
@@ -37,6 +38,7 @@ SYSTEM_KEYS: tuple[str, ...] = (
     "common.nav.menu",
     "common.nav.operator",
     "common.not_understood",
+    "common.not_understood_again",
     "common.suggest",
     "common.unsupported",
     "common.too_fast",

@@ -36,6 +36,8 @@ FIRST_OPERATOR = "admin"
 MIN_PASSWORD = 12
 NAME = re.compile(r"^[\w.@-]{1,64}$")
 FAILURES_KEPT = dt.timedelta(days=1)
+DISPLAY_NAME_LIMIT = 40
+"""Characters of the name users see beside an operator's messages (the column's size)."""
 
 
 class AccountError(ValueError):
@@ -60,6 +62,19 @@ def check_password(password: str) -> str:
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"the password must have at most {MAX_PASSWORD} characters")
     return password
+
+
+def check_display_name(value: str | None) -> str | None:
+    """The name users see beside an operator's messages, tidied (spaces collapsed); None when
+    empty, so users see "Operator" alone. AccountError when too long or not printable."""
+    name = " ".join((value or "").split())
+    if not name:
+        return None
+    if len(name) > DISPLAY_NAME_LIMIT:
+        raise AccountError(f"a display name has at most {DISPLAY_NAME_LIMIT} characters")
+    if not name.isprintable():
+        raise AccountError("a display name cannot hold control characters")
+    return name
 
 
 def parse_langs(langs: str | Sequence[str]) -> tuple[str, ...]:
@@ -90,13 +105,16 @@ async def add_operator(
     *,
     must_change_password: bool = False,
     now: dt.datetime | None = None,
+    display_name: str | None = None,
 ) -> Operator:
-    """A new active operator; AccountError when the name is taken or anything is invalid."""
+    """A new active operator; AccountError when the name is taken or anything is invalid.
+    `display_name`: the name users see beside their messages (none: "Operator" alone)."""
     name = name.strip()
     if not NAME.match(name):
         raise AccountError("a name is 1-64 letters, digits or . _ @ - (no spaces)")
     codes = parse_langs(langs)
     check_password(password)
+    shown = check_display_name(display_name)
     if await find(session, name) is not None:
         raise AccountError(f"an operator named {name!r} already exists")
     operator = Operator(
@@ -106,6 +124,7 @@ async def add_operator(
         active=True,
         must_change_password=must_change_password,
         created_at=now or dt.datetime.now(dt.UTC),
+        display_name=shown,
     )
     session.add(operator)
     await session.flush()
@@ -120,6 +139,20 @@ async def set_password(
     operator.password_hash = await asyncio.to_thread(hash_password, password)
     operator.must_change_password = must_change
     await session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
+
+
+async def set_display_name(
+    sessions: async_sessionmaker[Any], operator_id: int, value: str | None
+) -> str | None:
+    """Set (or, empty, clear) the name users see beside an operator's messages; the name
+    stored. AccountError when it cannot be used."""
+    name = check_display_name(value)
+    async with sessions() as session, session.begin():
+        operator = await session.get(Operator, operator_id)
+        if operator is None:
+            raise AccountError("no such operator")
+        operator.display_name = name
+    return name
 
 
 async def ensure_first_operator(sessions: async_sessionmaker[Any]) -> str | None:

@@ -274,6 +274,7 @@ def console_routes(runtime: Callable[[], Runtime], settings: Settings) -> list[R
         ("/operator/logout", logins.log_out, ["POST"]),
         ("/operator/password", logins.password_page, ["GET"]),
         ("/operator/password", logins.change_password, ["POST"]),
+        ("/operator/display-name", logins.change_display_name, ["POST"]),
         ("/operator/static/{name}", console.static, ["GET"]),
     ]
     headers = [Middleware(SecurityHeaders)]

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -113,7 +113,9 @@ class Desk:
                         session, now=now, channel=row.channel, urgent=row.urgent, seconds=waited
                     )
                 row.waiting_since, row.updated_at = None, now
-                message = self.engine().from_operator(loaded.state, text)
+                message = self.engine().from_operator(
+                    loaded.state, text, name=operator.display_name
+                )
                 channel = self._send(session, row, loaded, [message], now)
         self._after(channel)
 
@@ -209,11 +211,16 @@ class Desk:
         return _Loaded(found, state)
 
     def _say(self, state: State, key: str) -> Outgoing:
-        """A content text as if the operator said it (with the button back to the menu)."""
+        """A content text about the operator, from the bot (with the button back to the menu,
+        as the operator's own messages have)."""
         engine = self.engine()
         lang = state.lang or "ru"
-        message = engine.from_operator(state, engine.texts.render(lang, key))
-        return replace(message, sms_text=engine.texts.render(lang, key, sms=True), key=key)
+        return Outgoing(
+            engine.texts.render(lang, key),
+            engine.menu_button(state),
+            sms_text=engine.texts.render(lang, key, sms=True),
+            key=key,
+        )
 
     def _send(
         self,

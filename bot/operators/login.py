@@ -1,6 +1,7 @@
-"""Logging in and out of the console, and changing one's password (forced after a one-time
-password). The login form has its own CSRF token, bound to a pre-session cookie, so another
-site cannot log a browser into an account of its choosing."""
+"""Logging in and out of the console, changing one's password (forced after a one-time
+password) and the name users see beside one's messages. The login form has its own CSRF token,
+bound to a pre-session cookie, so another site cannot log a browser into an account of its
+choosing."""
 
 from __future__ import annotations
 
@@ -160,8 +161,30 @@ class Logins:
             csrf=login.csrf,
             forced=login.operator.must_change_password,
             minimum=accounts.MIN_PASSWORD,
+            display_limit=accounts.DISPLAY_NAME_LIMIT,
             message=message,
         )
+
+    async def change_display_name(self, request: Request) -> Response:
+        """The name users see beside this operator's messages; empty: "Operator" alone."""
+        login = await self.console.login(request, page=False, forced_ok=True)
+        form = await posted_form(request, login.csrf)
+        if isinstance(form, Response):
+            return form
+        value = form.get("display_name", "")
+        if len(" ".join(value.split())) > accounts.DISPLAY_NAME_LIMIT:
+            problem = self.say(
+                request, PASSWORD["display_name_long"], count=accounts.DISPLAY_NAME_LIMIT
+            )
+            return self.password_form(request, login, 400, problem)
+        try:
+            await accounts.set_display_name(
+                self.console.runtime.app.service.sessions, login.operator.id, value
+            )
+        except accounts.AccountError:
+            problem = self.say(request, PASSWORD["display_name_bad"])
+            return self.password_form(request, login, 400, problem)
+        return RedirectResponse("/operator?m=display_name_saved", 303)
 
     async def change_password(self, request: Request) -> Response:
         login = await self.console.login(request, page=False, forced_ok=True)

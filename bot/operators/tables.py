@@ -1,4 +1,4 @@
-"""Tables of the operator side (migration 0005).
+"""Tables of the operator side (migration 0005; display names 0011).
 
 A handover is one request for a human, from the moment the bot hands over until an operator
 closes it (or the user goes back to the menu). Its transcript holds what was said since then,
@@ -49,6 +49,9 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    display_name: Mapped[str | None] = mapped_column(String(40), default=None)
+    """The name users see beside this operator's messages, if the operator chose one (migration
+    0011); never the login."""
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ NOTICES = {
     "done_handed_back": N_("Conversation handed back to the bot."),
     "done_requeued": N_("Conversation returned to the queue."),
     "password_changed": N_("Password changed."),
+    "display_name_saved": N_("Name saved."),
 }
 """Messages after an action, by code (a redirect carries only a known code, never text)."""
 
@@ -67,6 +68,8 @@ PASSWORD = {
     "differ": N_("The new passwords differ."),
     "same": N_("The new password must differ from the current one."),
     "short": N_("The password must have at least %(count)s characters."),
+    "display_name_long": N_("The name must have at most %(count)s characters."),
+    "display_name_bad": N_("The name cannot hold control characters."),
 }
 
 SCRIPT = {

@@ -51,8 +51,10 @@ async def test_the_whole_handover_both_ways(browser: Browser, server: Running, l
     words = {"ru": "Здравствуйте! Чем помочь?", "uz": "Salom! Qanday yordam kerak?", "tg": "Салом!"}
     await console.fill("#reply-text", words[lang])
     await console.click("#reply-form button[type=submit]")
-    await bot_says(chat, words[lang])
-    await expect(chat.locator(".msg-bot").last).to_have_text(words[lang])
+    # a person's words, marked as such in the user's language (a label, not only a colour)
+    reply = chat.locator(".msg-operator").last
+    await expect(reply).to_have_text(f"{render(server, lang, 'operator.signature')}:{words[lang]}")
+    await expect(reply.locator(".msg-label")).to_be_visible()
 
     await console.select_option("#close-form select[name=outcome]", index=1)
     await console.click("#close-form button[type=submit]")
@@ -84,3 +86,37 @@ async def test_an_operator_without_the_language_never_sees_it(
     await expect(uzbek_too.locator("#waiting tr")).to_have_count(1, timeout=10_000)
     await russian_only.wait_for_timeout(2500)  # longer than the streams' poll interval
     await expect(russian_only.locator("#waiting tr")).to_have_count(0)
+
+
+async def test_a_queued_user_who_closes_the_tab_keeps_their_place(
+    browser: Browser, server: Running
+) -> None:
+    context = await browser.new_context(**PHONE)  # type: ignore[arg-type]
+    chat = await context.new_page()
+    await chat.goto(f"{server.url}/chat?lang=ru")
+    await bot_says(chat, render(server, "ru", "common.menu.title")[:20])
+    await chat.get_by_role("button", name=render(server, "ru", "common.nav.operator")).click()
+    await bot_says(chat, "1-й в очереди")
+    await chat.fill("#chat-input", "потерял паспорт")
+    await chat.click("#chat-send")
+    await bot_says(chat, render(server, "ru", "operator.noted")[:20])
+    menu = render(server, "ru", "common.nav.menu")
+    await chat.fill("#chat-input", "в Москве")
+    await chat.click("#chat-send")
+    await expect(chat.locator(".msg-me").last).to_have_text("в Москве")
+    await expect(chat.get_by_role("button", name=menu)).to_be_visible()  # the way out stays
+    await chat.close()
+
+    # the same browser (its cookie), a new tab (no stored conversation): as after hours away
+    again = await context.new_page()
+    await again.goto(f"{server.url}/chat?lang=ru")
+    await bot_says(again, "1-й в очереди")
+    await expect(again.locator(".msg-bot").last).to_contain_text(
+        render(server, "ru", "operator.still_waiting")
+    )
+    mine = again.locator(".msg-me")
+    await expect(mine).to_have_text(["потерял паспорт", "в Москве"])
+    await expect(again.get_by_role("button", name=menu)).to_be_visible()
+
+    await again.get_by_role("button", name=menu).click()  # only this withdraws it
+    await bot_says(again, render(server, "ru", "operator.withdrawn"))

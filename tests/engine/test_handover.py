@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.engine import MENU_CHOICE, Engine
-from bot.engine.messages import Incoming, OperatorRequested, ToOperator
+from bot.engine.messages import HandoverResumed, Incoming, OperatorRequested, ToOperator
 from bot.engine.state import State
 from tests.engine.test_engine import say
 
@@ -96,3 +96,104 @@ def test_an_operator_message_carries_only_a_menu_button(mini_engine: Engine) -> 
 def test_answers_shown_are_remembered_latest_last(mini_engine: Engine) -> None:
     state = say(mini_engine, mini_engine.new_state(lang="ru"), "1", "1").state
     assert state.answers and state.answers[-1] == state.node
+
+
+# --- coming back while queued (finding 11) ---------------------------------------------------
+
+
+def test_coming_back_while_queued_keeps_the_request_and_says_so(mini_engine: Engine) -> None:
+    state = queued(mini_engine)
+    for result in (
+        mini_engine.start(state),  # Telegram /start, a reopened web page, SMS START
+        mini_engine.start(state, lang_hint="uz"),
+        mini_engine.start(state, lang="ru"),  # a poster's link in the same language
+    ):
+        assert result.state.handover and not result.state.live
+        (message,) = result.messages
+        assert message.text.startswith("STILL_ru") and "MENU_ru" not in message.text
+        assert MENU_CHOICE in [o.id for o in message.options]  # the way out stays
+        assert HandoverResumed() in result.events
+        assert not any(isinstance(e, OperatorRequested) for e in result.events)
+
+
+def test_coming_back_by_a_link_in_another_language_keeps_the_request(mini_engine: Engine) -> None:
+    result = mini_engine.start(queued(mini_engine), lang="uz")
+    assert result.state.handover and result.state.lang == "uz"
+    assert result.messages[-1].text.startswith("STILL_uz")
+
+
+def test_coming_back_while_an_operator_has_it_says_they_are_there(mini_engine: Engine) -> None:
+    state = queued(mini_engine)
+    state.live = True
+    result = mini_engine.start(state)
+    assert result.state.handover and result.state.live
+    assert result.messages[0].text == "TAKEN_ru"
+    assert [o.id for o in result.messages[0].options] == [MENU_CHOICE]
+
+
+def test_an_explicit_way_out_withdraws_the_request_and_says_so(mini_engine: Engine) -> None:
+    state = queued(mini_engine)
+    for result in (
+        say(mini_engine, state, "меню"),
+        mini_engine.handle(state, Incoming(choice=MENU_CHOICE)),
+        say(mini_engine, state, "забудь меня"),
+    ):
+        assert not result.state.handover
+        assert result.messages[0].text.startswith("WITHDRAWN_ru")
+    live = queued(mini_engine)
+    live.live = True
+    assert say(mini_engine, live, "меню").messages[0].text.startswith("WITHDRAWN_ru")
+
+
+def test_the_menu_without_a_request_says_nothing_about_one(mini_engine: Engine) -> None:
+    result = say(mini_engine, mini_engine.new_state(lang="ru"), "1", "меню")
+    assert "WITHDRAWN" not in result.messages[0].text
+
+
+# --- typing while queued (finding 12) ---------------------------------------------------------
+
+
+def test_the_first_message_while_queued_is_acknowledged_once(mini_engine: Engine) -> None:
+    state = queued(mini_engine)
+    first = say(mini_engine, state, "потерял паспорт")
+    (ack,) = first.messages
+    assert ack.text == "NOTED_ru"
+    assert MENU_CHOICE in [o.id for o in ack.options]  # a way back to the menu, still
+    assert first.events == [ToOperator("потерял паспорт")]
+    second = say(mini_engine, first.state, "в Москве")
+    assert second.messages == [] and second.events == [ToOperator("в Москве")]
+    assert second.state.handover
+    again = say(mini_engine, say(mini_engine, second.state, "меню").state, "оператор", "ещё")
+    assert [m.text for m in again.messages] == ["NOTED_ru"]  # a new request: told again
+
+
+# --- operator's words marked (finding 13) -----------------------------------------------------
+
+
+def test_an_operators_message_is_signed_in_the_users_language(mini_engine: Engine) -> None:
+    for lang in ("ru", "uz", "tg"):
+        state = mini_engine.new_state(lang=lang)
+        plain = mini_engine.from_operator(state, "Salom")
+        assert (plain.author, plain.signature) == ("operator", f"OPFROM_{lang}")
+        assert plain.sms_text == f"OPFROM_{lang}: Salom"
+        named = mini_engine.from_operator(state, "Salom", name="Aziza")
+        assert named.signature == f"OPFROM_{lang} Aziza"
+        assert named.sms_text == f"OPFROM_{lang} Aziza: Salom"
+
+
+# --- two unclear messages (finding 14) --------------------------------------------------------
+
+
+def test_two_unclear_messages_offer_an_operator_without_queueing(mini_engine: Engine) -> None:
+    result = say(mini_engine, mini_engine.new_state(lang="ru"), "потерял паспорт", "привет")
+    assert not result.state.handover
+    assert not any(isinstance(e, OperatorRequested | ToOperator) for e in result.events)
+    (offer,) = result.messages
+    assert offer.text.startswith("NU2_ru")
+    ids = [o.id for o in offer.options]
+    assert "nav:operator" in ids and any(i.startswith("menu.main:") for i in ids)
+    chosen = mini_engine.handle(result.state, Incoming(choice="nav:operator"))
+    assert chosen.state.handover
+    assert OperatorRequested(urgent=False, reason="asked") in chosen.events
+    typed = say(mini_engine, result.state, "0")  # SMS: 0 is always the operator
+    assert typed.state.handover

@@ -4,6 +4,8 @@ and a language button from an old greeting, pressed at any later point."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import LANGUAGES
@@ -114,11 +116,12 @@ def test_someone_already_talking_gets_the_main_menu(mini_engine: Engine, hint: s
     assert DEEP.node == "registration.deadline"  # the state given is left as it was
 
 
-def test_a_restart_during_a_handover_leaves_it(mini_engine: Engine) -> None:
+def test_a_restart_during_a_handover_keeps_it(mini_engine: Engine) -> None:
     waiting = State(lang="ru", node="operator.urgent", handover=True, urgent=True)
     result = mini_engine.start(waiting)
-    assert result.messages[0].text == "MENU_ru"
-    assert (result.state.node, result.state.handover, result.state.urgent) == (MENU, False, False)
+    assert result.messages[0].text == "STILL_ru"
+    assert result.state.node == "operator.urgent"
+    assert result.state.handover and result.state.urgent
 
 
 def test_a_deep_link_language_switches_someone_already_talking(mini_engine: Engine) -> None:
@@ -144,6 +147,12 @@ def test_an_old_tajik_button_switches_to_tajik_at_any_point(
     mini_engine: Engine, state: State
 ) -> None:
     result = mini_engine.handle(state, Incoming(choice="lang:tg"))
+    if state.handover:  # a choice of the user's: the request is withdrawn, and they are told
+        (message,) = result.messages
+        assert message.text.startswith("WITHDRAWN_tg\n\n")
+        assert message.sms_text is not None
+        text, sms = message.text.split("\n\n", 1)[1], message.sms_text.split("\n", 1)[1]
+        result.messages[0] = replace(message, text=text, sms_text=sms)
     assert_welcomed(result, "tg")
 
 

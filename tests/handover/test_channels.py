@@ -34,7 +34,9 @@ CHAT = 7_001
 NUMBER = "+79161234567"
 
 
-async def add_operator(runtime: Runtime, name: str, langs: str) -> Operator:
+async def add_operator(
+    runtime: Runtime, name: str, langs: str, display_name: str | None = None
+) -> Operator:
     async with runtime.app.service.sessions() as session, session.begin():
         row = Operator(
             name=name,
@@ -42,6 +44,7 @@ async def add_operator(runtime: Runtime, name: str, langs: str) -> Operator:
             langs=langs,
             active=True,
             created_at=dt.datetime.now(dt.UTC),
+            display_name=display_name,
         )
         session.add(row)
     return row
@@ -107,7 +110,8 @@ async def test_a_telegram_user_talks_to_an_operator_and_back(telegram: Served) -
     await runtime.desk.reply(olga, row.id, "Qaysi shaharda siz?")
     assert await telegram.replies(5, CHAT)
     reply = telegram.fake.sent(CHAT)[-1].params
-    assert reply["text"] == "Qaysi shaharda siz?"
+    assert reply["text"] == "<b>Operator:</b>\nQaysi shaharda siz?"  # a person, not the bot
+    assert "olga" not in reply["text"]  # no display name chosen: never the login
     assert "nav:menu" in str(reply["reply_markup"])  # one button back to the menu
 
     await runtime.desk.close(olga, row.id, "trafficking")
@@ -133,7 +137,7 @@ async def test_an_sms_user_talks_to_an_operator_and_back(sms: SmsServed) -> None
 
     row = await only_handover(runtime)
     assert (row.channel, row.lang, row.reason) == ("sms", "tg", "asked")
-    rustam = await add_operator(runtime, "rustam", "tg,ru")
+    rustam = await add_operator(runtime, "rustam", "tg,ru", display_name="Рустам")
     await runtime.desk.take(rustam, row.id)
     assert len(await sms.replies(NUMBER, 3)) == 3
 
@@ -144,7 +148,7 @@ async def test_an_sms_user_talks_to_an_operator_and_back(sms: SmsServed) -> None
 
     await runtime.desk.reply(rustam, row.id, "Чанд моҳ?")
     texts = await sms.replies(NUMBER, 4)
-    assert texts[-1] == "Чанд моҳ?"  # the menu button is not listed in an SMS
+    assert texts[-1] == "Оператор Рустам: Чанд моҳ?"  # signed; no menu button listed
 
     await runtime.desk.hand_back(rustam, row.id)
     texts = await sms.replies(NUMBER, 5)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -51,6 +52,15 @@ class Desked:
             out += [m.text for m in result.messages]
             self.clock.now += dt.timedelta(seconds=1)
         return out
+
+    async def started(self, user: str, channel: str = "telegram", lang: str | None = None) -> Any:
+        """A (re)start: Telegram's /start, a web page opened without its stored conversation."""
+        engine = self.app.service.engine
+        cid = self.app.service.conversation_id(channel, user)
+        return await self.app.service.run(cid, channel, lambda st: engine.start(st, lang=lang))
+
+    async def start(self, user: str, lang: str | None = None) -> list[str]:
+        return [m.text for m in (await self.started(user, lang=lang)).messages]
 
     async def handover(self, user: str, channel: str = "telegram") -> Handover:
         cid = self.app.service.conversation_id(channel, user)
@@ -124,16 +134,24 @@ async def test_danger_signs_make_it_urgent_and_urgent_goes_first(desked: Desked)
     assert await desked.waiting(("ru",)) == [urgent.tag, calm.tag]
 
 
-async def test_two_misses_in_a_row_hand_over_with_the_question(desked: Desked) -> None:
-    await desked.say("a", "tg", "qwerty zxcv", "asdf ghjk")
+async def test_two_misses_in_a_row_offer_an_operator_and_queue_only_on_choice(
+    desked: Desked,
+) -> None:
+    replies = await desked.say("a", "ru", "потерял паспорт", "привет")
+    assert "очереди" not in replies[-1] and "Оператор" in replies[-1]
+    async with desked.app.service.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Handover)) == 0
+    replies = await desked.say("a", "0")  # the operator, chosen
+    assert "1-й в очереди" in replies[-1]
     row = await desked.handover("a")
-    assert row.reason == "not_understood" and row.lang == "tg"
+    assert row.reason == "asked" and row.lang == "ru"
+    await desked.say("a", "паспорт у хозяина")
     async with desked.app.service.sessions() as session:
         lines = await queue.lines(session, row.id)
     sealer = Sealer(desked.app.settings.resolved_secret_key())
     said = [sealer.open(line.body) for line in lines if line.kind == "user"]
-    assert said == ["asdf ghjk"]
-    assert all("asdf" not in line.body for line in lines)  # sealed at rest
+    assert said == ["паспорт у хозяина"]
+    assert all("паспорт" not in line.body for line in lines)  # sealed at rest
 
 
 async def test_operators_see_only_their_languages(desked: Desked) -> None:
@@ -193,11 +211,50 @@ async def test_a_live_conversation_goes_to_the_operator_and_back(desked: Desked)
     assert replies and "очереди" not in replies[0]
 
 
-async def test_the_menu_withdraws_the_request(desked: Desked) -> None:
-    await desked.say("a", "ru", "оператор", "меню")
+async def test_the_menu_withdraws_the_request_and_says_so(desked: Desked) -> None:
+    replies = await desked.say("a", "ru", "оператор", "меню")
+    assert replies[-1].startswith("Ваш запрос оператору отменён.")
     async with desked.app.service.sessions() as session:
         row = await session.scalar(select(Handover))
     assert row is not None and row.status == CLOSED and row.outcome == "user_left"
+
+
+async def test_coming_back_while_queued_keeps_the_place(desked: Desked) -> None:
+    await desked.say("first", "ru", "оператор")
+    await desked.say("a", "uz", "operator", "pasportim yoʻq")
+    desked.clock.now += dt.timedelta(minutes=5)
+    for channel_start in (None, "uz"):  # /start, a reopened page; a poster's link
+        replies = await desked.start("a", lang=channel_start)
+        assert "Operatorga soʻrovingiz kuchda" in replies[-1]
+        assert "navbatda 1-oʻrindasiz" in replies[-1]  # "first" waits in Russian
+    row = await desked.handover("a")
+    assert row.status == QUEUED
+    async with desked.app.service.sessions() as session:
+        events = [line.body for line in await queue.lines(session, row.id) if line.kind == "event"]
+    assert "left" not in events
+
+
+async def test_a_reopened_web_page_gets_the_conversation_since_the_handover(
+    desked: Desked,
+) -> None:
+    web = "web"
+    await desked.say("v", "tg", "оператор", "шиноснома гум шуд", channel=web)
+    result = await desked.started("v", channel=web)
+    texts = [(m.author, m.text) for m in result.messages]
+    assert texts[0] == ("user", "шиноснома гум шуд")
+    assert texts[-1][0] is None and "дар навбат 1-ум" in texts[-1][1]
+    olga = await desked.operator("olga", "tg")
+    row = await desked.handover("v", channel=web)
+    await desked.desk.take(olga, row.id)
+    await desked.desk.reply(olga, row.id, "Дар кадом шаҳр?")
+    result = await desked.started("v", channel=web)
+    shown = [(m.author, m.signature, m.text) for m in result.messages]
+    assert ("operator", "Оператор", "Дар кадом шаҳр?") in shown
+    assert "olga" not in str(shown)  # never the login
+    assert shown[-1][2].startswith("Оператори хати боварӣ дар тамос аст")
+    # other channels keep their own history: only the place is said again
+    await desked.say("t", "tg", "оператор", "салом")
+    assert [m.author for m in (await desked.started("t")).messages] == [None]
 
 
 async def test_an_unanswered_conversation_returns_to_the_queue(desked: Desked) -> None:
@@ -215,8 +272,10 @@ async def test_an_unanswered_conversation_returns_to_the_queue(desked: Desked) -
     assert back.status == QUEUED and back.operator_id is None
     with pytest.raises(DeskError):
         await desked.desk.reply(olga, row.id, "я тут")
-    # no longer live: the user's words still reach the transcript, the bot stays quiet
-    assert await desked.say("a", "есть кто?") == []
+    # no longer live: the user's words still reach the transcript; the bot says once that
+    # they will reach an operator
+    replies = await desked.say("a", "есть кто?", "алло")
+    assert len(replies) == 1 and "Оператор прочитает это" in replies[0]
 
 
 async def test_forget_me_deletes_handovers_and_transcripts(desked: Desked) -> None:

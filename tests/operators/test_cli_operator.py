@@ -120,3 +120,20 @@ def test_list_passwd_and_disable(
     assert "olga" in listed and "ru,tg" in listed and "disabled" in listed
     assert main(["operator", "enable", "olga"]) == 0
     assert stored(database, "olga").active
+
+
+def test_the_name_users_see_is_set_on_adding_or_later(
+    database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("long enough password\n"))
+    assert main(["operator", "add", "olga", "--langs", "ru", "--display-name", "Ольга"]) == 0
+    assert stored(database, "olga").display_name == "Ольга"
+    assert main(["operator", "display-name", "olga", "Оля"]) == 0
+    assert stored(database, "olga").display_name == "Оля"
+    capsys.readouterr()
+    assert main(["operator", "list"]) == 0
+    assert "Оля" in capsys.readouterr().out
+    assert main(["operator", "display-name", "olga", "x" * 41]) == 2
+    assert "at most 40" in capsys.readouterr().err
+    assert main(["operator", "display-name", "olga"]) == 0  # none: users see "Operator" only
+    assert stored(database, "olga").display_name is None

@@ -91,7 +91,7 @@ async def test_take_reply_close_reaches_the_user_and_counts_the_outcome(served: 
     sent = await browser.post(f"/operator/c/{row.id}/reply", {"text": words})
     assert sent.status_code == 303
     assert await served.replies(before + 2, CHAT)
-    assert html.unescape(served.fake.sent(CHAT)[-1].params["text"]) == words
+    assert html.unescape(served.fake.sent(CHAT)[-1].params["text"]) == f"<b>Оператор:</b>\n{words}"
     assert words in (await browser.open(f"/operator/c/{row.id}")).text
     closed = await browser.post(f"/operator/c/{row.id}/close", {"outcome": "labour_rights"})
     assert closed.status_code == 303 and closed.headers["location"] == "/operator?m=done_closed"

@@ -174,3 +174,26 @@ async def test_over_plain_http_without_a_public_url_the_cookie_is_not_secure(
     cookie = next(c for c in browser.set_cookies if c.startswith("op_session="))
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert "secure" not in attributes and {"httponly", "samesite=strict"} <= attributes
+
+
+async def test_an_operator_chooses_the_name_users_see(served: Served, browser: Browser) -> None:
+    await add_operator(served, "olga.k", "ru")
+    assert (await browser.log_in("olga.k")).status_code == 303
+    page = await browser.open("/operator/password")
+    assert 'name="display_name"' in page.text and "Имя для пользователей" in page.text
+    forged = await browser.post("/operator/display-name", {"display_name": "X"}, csrf=False)
+    assert forged.status_code == 403
+    too_long = await browser.post("/operator/display-name", {"display_name": "Я" * 41})
+    assert too_long.status_code == 400 and "не длиннее 40" in too_long.text
+    done = await browser.post("/operator/display-name", {"display_name": "  Ольга  "})
+    assert done.status_code == 303 and done.headers["location"].startswith("/operator?")
+    assert "Имя сохранено" in (await browser.open(done.headers["location"])).text
+    async with served.runtime.app.service.sessions() as session:
+        found = await accounts.find(session, "olga.k")
+    assert found is not None and found.display_name == "Ольга"
+    page = await browser.open("/operator/password")
+    assert 'value="Ольга"' in page.text
+    assert (await browser.post("/operator/display-name", {"display_name": ""})).status_code == 303
+    async with served.runtime.app.service.sessions() as session:
+        found = await accounts.find(session, "olga.k")
+    assert found is not None and found.display_name is None  # back to "Operator" alone

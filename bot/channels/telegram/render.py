@@ -88,7 +88,13 @@ def keyboard(options: tuple[OptionOut, ...]) -> tuple[tuple[Button, ...], ...]:
 
 
 def render(message: Outgoing) -> list[Piece]:
-    texts = split_text(message.text)
+    """An operator's words begin with their signature in bold ("Оператор Анна:"), so nobody
+    takes a person for the bot."""
+    signed = ""
+    if message.signature:
+        signed = f"<b>{html.escape(message.signature, quote=False)}:</b>\n"
+    texts = split_text(message.text, TEXT_LIMIT - utf16_len(signed))
+    texts[0] = signed + texts[0]
     pieces = [Piece(text) for text in texts[:-1]]
     pieces.append(Piece(texts[-1], keyboard(message.options)))
     return pieces

@@ -24,11 +24,18 @@ RETRY_AWAY = 300.0
 
 
 def render(message: Outgoing) -> dict[str, Any]:
-    """What a page receives: the text and every option as a button (id and label)."""
-    return {
+    """What a page receives: the text and every option as a button (id and label); for words
+    a person wrote, who (`from`: operator, or user: their own words shown again) and the
+    `label` the page shows before an operator's words."""
+    piece: dict[str, Any] = {
         "text": message.text,
         "options": [{"id": option.id, "label": option.label} for option in message.options],
     }
+    if message.author is not None:
+        piece["from"] = message.author
+    if message.signature is not None:
+        piece["label"] = message.signature
+    return piece
 
 
 class WebTransport:

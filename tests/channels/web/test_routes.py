@@ -11,8 +11,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bot import LANGUAGES
 from bot.delivery.tables import InboxItem
+from bot.operators.tables import Handover
 from tests.channels.web.conftest import Visitor, count, web_settings
 from tests.serving import Running, running
 
@@ -245,3 +248,37 @@ async def test_the_cookie_is_secure_behind_an_https_public_url(
             "/chat/send", json=body, headers={**headers, "Origin": "https://evil.example"}
         )
         assert foreign.status_code == 403
+
+
+async def test_a_page_reopened_later_shows_the_user_still_waiting_and_their_place(
+    tmp_path: Path, database_url: str
+) -> None:
+    always_open = {"HOTLINE_DAYS": "0,1,2,3,4,5,6", "HOTLINE_OPENS": "00:00"}
+    settings = web_settings(tmp_path, database_url, HOTLINE_CLOSES="24:00", **always_open)
+    async with running(settings) as served:
+        browser = Visitor(served.url)
+        try:
+            await browser.open("/chat?lang=ru")
+            async with browser.events() as events:
+                await browser.start("?lang=ru")
+                await events.next()
+                await browser.send(choice="nav:operator")
+                assert "1-й в очереди" in (await events.next())["text"]
+                await browser.send(text="потерял паспорт")
+                await events.next()  # told once that it reaches the operator
+            # the tab is closed; reopened later (past the replay buffer), without the page's
+            # stored conversation: the page starts again with the same cookie
+            await browser.open("/chat?lang=ru")
+            async with browser.events() as events:
+                assert (await browser.start("?lang=ru")).status_code == 202
+                mine = await events.next()
+                waiting = await events.next()
+        finally:
+            await browser.close()
+        assert (mine["from"], mine["text"]) == ("user", "потерял паспорт")
+        assert "запрос оператору в силе" in waiting["text"]
+        assert "1-й в очереди" in waiting["text"] and "Выберите тему" not in waiting["text"]
+        assert "nav:menu" in [o["id"] for o in waiting["options"]]
+        async with served.runtime.app.service.sessions() as session:
+            statuses = (await session.scalars(select(Handover.status))).all()
+        assert statuses == ["queued"]

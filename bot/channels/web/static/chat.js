@@ -83,7 +83,12 @@
   }
 
   function bubble(item) {
-    var li = element("li", "msg msg-" + item.who, item.text);
+    var li = element("li", "msg msg-" + item.who);
+    if (item.who === "operator") {
+      // a person is writing, said in words (not only by colour): "Оператор Анна:"
+      li.appendChild(element("strong", "msg-label", item.label + ":"));
+    }
+    li.appendChild(document.createTextNode(item.text));
     if (item.state === "failed") {
       // a real button inside the list item: a list keeps only items, and a keyboard reaches it
       li.className += " msg-failed";
@@ -126,8 +131,15 @@
     state.items.forEach(function (item) {
       fragment.appendChild(bubble(item));
     });
-    var last = state.items[state.items.length - 1];
-    if (last && last.who === "bot" && last.options && last.options.length) {
+    // the buttons of the latest reply stay under what the visitor wrote since (while waiting
+    // for an operator, most of what they write gets no reply, and the way out must stay)
+    var last = null;
+    for (var i = state.items.length - 1; i >= 0 && !last; i -= 1) {
+      if (state.items[i].who !== "me") {
+        last = state.items[i];
+      }
+    }
+    if (last && last.options && last.options.length) {
       fragment.appendChild(optionButtons(last.options));
     }
     while (list.firstChild) {
@@ -306,13 +318,21 @@
       return;
     }
     var options = Array.isArray(piece.options) ? piece.options : [];
-    state.items.push({
+    var item = {
       who: "bot",
       text: piece.text,
       options: options.filter(function (o) {
         return o && typeof o.id === "string" && typeof o.label === "string";
       }),
-    });
+    };
+    if (piece.from === "user") {
+      // the visitor's own words since the handover, sent again to a page that lost them
+      item = { who: "me", text: piece.text, state: "sent" };
+    } else if (piece.from === "operator" && typeof piece.label === "string") {
+      item.who = "operator";
+      item.label = piece.label;
+    }
+    state.items.push(item);
     save();
     render();
   }
