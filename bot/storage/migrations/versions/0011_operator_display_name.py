@@ -2,14 +2,14 @@
 never their login. Without one, users see only "Operator" in their language.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
