@@ -99,6 +99,13 @@ class Settings:
     sms_segment_budget: int = 3
     public_url: str = ""
     """Where the platforms reach this server (https://example.org); webhooks are used when set."""
+    forwarded_allow_ips: str = ""
+    """Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    networks, "*" for any); empty: nobody's, each request counts as the address it came from."""
+    body_timeout_seconds: float = 10.0
+    """A request body must have arrived this long after the route starts reading it (else 408)."""
+    open_requests_per_address: int = 32
+    """Requests one client address may have waiting for an answer at once (more: 429)."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
@@ -131,6 +138,9 @@ class Settings:
             conversation_ttl_days=int(env.get("CONVERSATION_TTL_DAYS", "30")),
             sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", "3")),
             public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip(),
+            body_timeout_seconds=float(env.get("BODY_TIMEOUT_SECONDS", "10")),
+            open_requests_per_address=int(env.get("OPEN_REQUESTS_PER_ADDRESS", "32")),
             hotline=hotline,
             telegram=TelegramSettings(
                 token=env.get("TELEGRAM_BOT_TOKEN", ""),

@@ -13,6 +13,7 @@ from bot.runtime import ELSEWHERE_NEEDS_POSTGRES
 from bot.settings import Settings
 from bot.storage.database import asyncpg_dsn
 from bot.web.app import create_app
+from bot.web.server import uvicorn_options
 
 log = logging.getLogger(__name__)
 
@@ -77,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=15,
+        **uvicorn_options(settings),
     )
     return 0

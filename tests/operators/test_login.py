@@ -6,14 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sqlalchemy import func, select
 
 from bot.operators import accounts
 from bot.operators.tables import LoginFailure, OperatorSession
-from tests.channels.telegram.conftest import Served
+from tests.channels.telegram.conftest import Served, serve
 from tests.conftest import make_settings
-from tests.operators.conftest import PASSWORD, Browser, add_operator
+from tests.fakes.telegram_api import FakeTelegram
+from tests.operators.conftest import PASSWORD, Browser, add_operator, console_settings
 from tests.serving import running
 
 
@@ -181,3 +183,29 @@ async def test_over_plain_http_without_a_public_url_the_cookie_is_not_secure(
     cookie = next(c for c in browser.set_cookies if c.startswith("op_session="))
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert "secure" not in attributes and {"httponly", "samesite=strict"} <= attributes
+
+
+@pytest.mark.parametrize(("trusted", "apart"), [(None, False), ("127.0.0.1", True)])
+async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    tmp_path: Path,
+    database_url: str,
+    fake_telegram: FakeTelegram,
+    trusted: str | None,
+    apart: bool,
+) -> None:
+    """By default nobody is trusted: a local process sending X-Forwarded-For is still counted
+    as 127.0.0.1 and throttled; with FORWARDED_ALLOW_IPS naming it, as the address it gives."""
+    env = {} if trusted is None else {"FORWARDED_ALLOW_IPS": trusted}
+    settings = console_settings(tmp_path, database_url, fake_telegram, **env)
+    async with serve(settings, fake_telegram) as served:
+        await add_operator(served, "admin", "ru")
+        browser = Browser(served.client)
+
+        async def log_in(password: str, forwarded: str) -> int:
+            headers = {"X-Forwarded-For": forwarded}
+            await browser.get("/operator/login", headers)
+            form = {"name": "admin", "password": password}
+            return (await browser.post("/operator/login", form, headers=headers)).status_code
+
+        assert [await log_in("guess", "1.2.3.4") for _ in range(4)] == [401, 401, 401, 429]
+        assert await log_in(PASSWORD, "5.6.7.8") == (303 if apart else 429)
