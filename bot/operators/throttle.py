@@ -39,7 +39,7 @@ class Rule:
     def delay(self, failures: int) -> dt.timedelta:
         if failures < self.free:
             return dt.timedelta(0)
-        return min(WINDOW, FIRST_DELAY * 2 ** min(failures - self.free, 16))
+        return min(WINDOW, FIRST_DELAY * (1 << min(failures - self.free, 16)))
 
 
 PAIR = Rule(free=3)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from sqlalchemy import func, select
 
 from bot.operators import accounts

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from sqlalchemy import select
@@ -39,7 +40,7 @@ async def test_an_attacker_cannot_lock_the_operator_out(app: App) -> None:
     for _ in range(3):
         when += waits[-1]  # the attacker waits exactly as told, and tries again
         waits.append(await guess_until_throttled(app, "admin", A, when))
-    assert all(later > earlier for earlier, later in zip(waits, waits[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(waits))
     # while A waits, even the right password is refused from A without being checked
     with pytest.raises(Throttled):
         await accounts.authenticate(sessions, "admin", PASSWORD, A, when)
