@@ -44,7 +44,8 @@ def service_logging() -> None:
     logging.getLogger().setLevel(logging.INFO)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ten lines per SMS
+    # twilio's clients (the async one is `twilio.async_http_client`) log ten lines per SMS
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def run(args: argparse.Namespace) -> int:

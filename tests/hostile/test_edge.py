@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.channels.telegram.conftest import PUBLIC_URL
 from tests.fakes.telegram_api import FakeTelegram
@@ -33,13 +32,7 @@ async def partial_body(port: int, path: str, local: str = "127.0.0.1") -> asynci
 
 
 OPEN: list[asyncio.StreamWriter] = []
-
-
-@pytest.fixture(autouse=True)
-def close_connections() -> None:
-    for writer in OPEN:
-        writer.close()
-    OPEN.clear()
+"""The connections `partial_body` opened: closed by the test or when its site stops."""
 
 
 @contextlib.asynccontextmanager

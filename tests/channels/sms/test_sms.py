@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from sqlalchemy import select
 
 from bot import LANGUAGES, TOPICS
+from bot.cli.serve import service_logging
 from bot.delivery.tables import InboxItem
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
@@ -155,3 +158,21 @@ async def test_no_phone_number_anywhere_in_the_database(sms_served: SmsServed) -
     assert dump
     assert PHONE not in everything and PHONE.lstrip("+") not in everything
     assert "901234567" not in everything
+
+
+async def test_sending_logs_no_twilio_chatter_at_the_serve_level(
+    sms_served: SmsServed, caplog: pytest.LogCaptureFixture
+) -> None:
+    """twilio's async client logs ten INFO lines per message (URL, headers, response): under
+    `serve` they would be most of the log."""
+    names = ("", "httpx", "twilio", "twilio.http_client", "twilio.async_http_client")
+    levels = {name: logging.getLogger(name).level for name in names}
+    service_logging()
+    try:
+        await sms_served.sms(PHONE, "salom")
+        assert len(await sms_served.replies(PHONE, 1)) == 1
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    chatter = [r for r in caplog.records if r.name.startswith("twilio") and r.levelno < 30]
+    assert chatter == []
