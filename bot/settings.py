@@ -86,7 +86,8 @@ class OperatorSettings:
     session_hours: int = 12
     """An operator's login lasts this long (a working day)."""
     bootstrap: bool = True
-    """On a start with no operators, create one and print its one-time password."""
+    """On a start with no operators, create one and give its one-time password (to a terminal,
+    else to a private file in the data folder)."""
 
 
 @dataclass(frozen=True)
