@@ -213,7 +213,9 @@ class Runtime:
             on_queued=queued,
         )
         if settings.operators.bootstrap:
-            await announce_first_operator(service.sessions, settings.public_url or local_url)
+            await announce_first_operator(
+                service.sessions, settings.public_url or local_url, settings.data_dir
+            )
         if telegram_bot is not None:
             runtime.telegram = TelegramChannel(
                 telegram_bot,

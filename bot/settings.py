@@ -86,7 +86,8 @@ class OperatorSettings:
     session_hours: int = 12
     """An operator's login lasts this long (a working day)."""
     bootstrap: bool = True
-    """On a start with no operators, create one and print its one-time password."""
+    """On a start with no operators, create one and give its one-time password (to a terminal,
+    else to a private file in the data folder)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,13 @@ class Settings:
     """Where the platforms reach this server (https://example.org); webhooks are used when set."""
     sqlite_checkpoint_seconds: float = 30.0
     """SQLite: the log is emptied this often, so deleted text leaves the files (checkpoint.py)."""
+    forwarded_allow_ips: str = ""
+    """Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    networks, "*" for any); empty: nobody's, each request counts as the address it came from."""
+    body_timeout_seconds: float = 10.0
+    """A request body must have arrived this long after the route starts reading it (else 408)."""
+    open_requests_per_address: int = 32
+    """Requests one client address may have waiting for an answer at once (more: 429)."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
@@ -134,6 +142,9 @@ class Settings:
             sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", "3")),
             public_url=env.get("PUBLIC_URL", "").rstrip("/"),
             sqlite_checkpoint_seconds=float(env.get("SQLITE_CHECKPOINT_SECONDS", "30")),
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip(),
+            body_timeout_seconds=float(env.get("BODY_TIMEOUT_SECONDS", "10")),
+            open_requests_per_address=int(env.get("OPEN_REQUESTS_PER_ADDRESS", "32")),
             hotline=hotline,
             telegram=TelegramSettings(
                 token=env.get("TELEGRAM_BOT_TOKEN", ""),

@@ -22,6 +22,7 @@ from bot.delivery.outbox import count_pending
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web.app import create_app
+from bot.web.server import uvicorn_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,14 @@ class Running:
 async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIterator[Running]:
     app = create_app(settings, watch_content=watch_content)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            **uvicorn_options(settings),
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -13,6 +13,7 @@ from bot.runtime import ELSEWHERE_NEEDS_POSTGRES
 from bot.settings import Settings
 from bot.storage.database import asyncpg_dsn
 from bot.web.app import create_app
+from bot.web.server import uvicorn_options
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def service_logging() -> None:
     logging.getLogger().setLevel(logging.INFO)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot's token
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # ten lines per SMS
+    # twilio's clients (the async one is `twilio.async_http_client`) log ten lines per SMS
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,5 +79,6 @@ def run(args: argparse.Namespace) -> int:
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=15,
+        **uvicorn_options(settings),
     )
     return 0

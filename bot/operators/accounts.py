@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
+import os
 import re
 import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import delete, func, select
@@ -32,7 +35,11 @@ from bot.operators.tables import LoginFailure, Operator, OperatorSession
 from bot.operators.throttle import attempt
 from bot.storage.conversations import as_utc
 
+log = logging.getLogger(__name__)
+
 FIRST_OPERATOR = "admin"
+BOOTSTRAP_FILE = "operator-bootstrap.txt"
+"""Where a first start without a terminal leaves the one-time password (in DATA_DIR)."""
 MIN_PASSWORD = 12
 NAME = re.compile(r"^[\w.@-]{1,64}$")
 FAILURES_KEPT = dt.timedelta(days=1)
@@ -175,20 +182,36 @@ async def ensure_first_operator(sessions: async_sessionmaker[Any]) -> str | None
 
 
 async def announce_first_operator(
-    sessions: async_sessionmaker[Any], public_url: str, out: TextIO | None = None
+    sessions: async_sessionmaker[Any], public_url: str, data_dir: Path, out: TextIO | None = None
 ) -> bool:
     """On a first start, create the first operator and tell whoever started the server how to
-    log in. Written to `out` (the terminal), never to the log: the log may be kept and shared."""
+    log in, never through the log (it may be kept and shared): on `out` (standard output) when
+    it is a terminal; otherwise standard output is likely a log file, so into BOOTSTRAP_FILE in
+    `data_dir`, readable by this user only, with a log line saying where."""
     password = await ensure_first_operator(sessions)
     if password is None:
         return False
     out = out or sys.stdout
     where = f"{public_url}/operator" if public_url else "http://<this server>/operator"
-    out.write(
+    line = (
         f"Operator console: {where}  login: {FIRST_OPERATOR}  one-time password: {password}"
         "  (change it after logging in)\n"
     )
-    out.flush()
+    if out.isatty():
+        out.write(line)
+        out.flush()
+        return True
+    path = data_dir / BOOTSTRAP_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # a stale one (of a wiped database) may have other modes
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as kept:
+        kept.write(line)
+    log.warning(
+        "first start: operator %r created; its one-time password is in %s "
+        "(readable by this user only; delete the file once logged in)",
+        FIRST_OPERATOR,
+        path.resolve(),
+    )
     return True
 
 

@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,7 +22,9 @@ from bot.operators.console import console_routes
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
+from bot.web.bodies import BodyUnread, unread_body
 from bot.web.health import database_ok
+from bot.web.open_requests import OpenRequestBound
 from bot.web.start import start_routes
 
 
@@ -86,4 +89,12 @@ def create_app(
     )
     routes += console_routes(lambda: holder["runtime"], settings)
     routes += start_routes(lambda: holder["runtime"].app.service.engine.texts)
-    return Starlette(routes=routes, lifespan=lifespan)
+    bound = Middleware(OpenRequestBound, limit=settings.open_requests_per_address)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[bound],
+        exception_handlers={BodyUnread: unread_body},
+    )
+    app.state.body_timeout = settings.body_timeout_seconds  # read by bot/web/bodies.py
+    return app

@@ -4,7 +4,9 @@ purging, on SQLite and PostgreSQL; and the one-time password a first start print
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,28 +104,59 @@ async def test_purge_deletes_expired_logins_and_old_failures(app: App) -> None:
         assert await session.scalar(select(func.count()).select_from(LoginFailure)) == 1
 
 
-async def test_a_first_start_prints_the_one_time_password_once(
+class Terminal(io.StringIO):
+    """Standard output as a person at a terminal has it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_a_first_start_on_a_terminal_prints_the_one_time_password_once(
     tmp_path: Path,
     database_url: str,
-    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = make_settings(
         tmp_path, database_url, PUBLIC_URL="https://helpline.example.org", OPERATOR_BOOTSTRAP="1"
     )
     caplog.set_level(logging.DEBUG)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
     async with running(settings) as first, first.runtime.app.service.sessions() as session:
         admin = await accounts.find(session, "admin")
-    out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if "one-time password" in line]
+    lines = [line for line in terminal.getvalue().splitlines() if "one-time password" in line]
     assert len(lines) == 1
     assert "https://helpline.example.org/operator" in lines[0] and "login: admin" in lines[0]
     password = lines[0].split("one-time password: ")[1].split()[0]
     assert admin is not None and verify_password(admin.password_hash, password)
     assert password not in caplog.text
+    assert not (settings.data_dir / accounts.BOOTSTRAP_FILE).exists()
     async with running(settings):
         pass
-    assert "one-time password" not in capsys.readouterr().out
+    assert len([line for line in terminal.getvalue().splitlines() if "one-time" in line]) == 1
+
+
+async def test_a_first_start_without_a_terminal_keeps_the_password_out_of_the_log(
+    tmp_path: Path,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Standard output is often a log file: the password goes to a file only its owner can
+    read, and the log says where (never the password)."""
+    settings = make_settings(tmp_path, database_url, OPERATOR_BOOTSTRAP="1")
+    caplog.set_level(logging.DEBUG)
+    async with running(settings) as first, first.runtime.app.service.sessions() as session:
+        admin = await accounts.find(session, "admin")
+    kept = settings.data_dir / accounts.BOOTSTRAP_FILE
+    assert kept.stat().st_mode & 0o777 == 0o600
+    password = kept.read_text().split("one-time password: ")[1].split()[0]
+    assert admin is not None and verify_password(admin.password_hash, password)
+    out = capsys.readouterr()
+    assert password not in out.out + out.err and "one-time password:" not in out.out
+    assert password not in caplog.text
+    assert [r for r in caplog.records if str(kept) in r.getMessage()]
 
 
 async def test_the_first_operator_can_be_left_out(

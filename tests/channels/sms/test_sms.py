@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot import LANGUAGES, TOPICS
+from bot.cli.serve import service_logging
 from bot.delivery.tables import InboxItem
 from bot.stats.purge import purge_now
 from bot.stats.tables import DeliveryCount, TopicCount
@@ -239,3 +242,21 @@ async def test_a_report_replayed_to_two_servers_at_once_is_counted_once(
         async with one.runtime.app.service.sessions() as session:
             rows = (await session.scalars(select(DeliveryCount))).all()
     assert {r.status: r.count for r in rows} == {"delivered": 1}
+
+
+async def test_sending_logs_no_twilio_chatter_at_the_serve_level(
+    sms_served: SmsServed, caplog: pytest.LogCaptureFixture
+) -> None:
+    """twilio's async client logs ten INFO lines per message (URL, headers, response): under
+    `serve` they would be most of the log."""
+    names = ("", "httpx", "twilio", "twilio.http_client", "twilio.async_http_client")
+    levels = {name: logging.getLogger(name).level for name in names}
+    service_logging()
+    try:
+        await sms_served.sms(PHONE, "salom")
+        assert len(await sms_served.replies(PHONE, 1)) == 1
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    chatter = [r for r in caplog.records if r.name.startswith("twilio") and r.levelno < 30]
+    assert chatter == []
