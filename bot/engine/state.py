@@ -10,6 +10,9 @@ SUGGEST_NODE = "@suggest"
 HISTORY_LIMIT = 20
 ANSWERS_LIMIT = 20
 VAR_LIMIT = 500
+OPTED_OUT = "sms:stopped"
+"""The mark of a person who said STOP: nothing is sent to them, by the bot or an operator,
+until they say START (kept under its first name, so stored states keep their meaning)."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from bot.conversation import Context
 from bot.delivery import outbox
 from bot.engine.engine import Engine, Result
 from bot.engine.messages import Outgoing
-from bot.engine.state import State
+from bot.engine.state import OPTED_OUT, State
 from bot.operators import queue
 from bot.operators.notify import Notifier
 from bot.operators.tables import CLOSED, OPERATOR, QUEUED, TAKEN, Handover, Operator
@@ -233,7 +233,7 @@ class Desk:
         """Store the new state and queue the messages to the user's own channel."""
         conv = loaded.row
         conversations.save(session, conv, conv.id, conv.channel, loaded.state, now)
-        if not conv.address or conv.blocked or not messages:
+        if not conv.address or conv.blocked or OPTED_OUT in loaded.state.marks or not messages:
             return None
         outbox.enqueue(
             session,

@@ -4,6 +4,8 @@ channel, the bot stays silent meanwhile, and after closing the bot answers again
 
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -159,6 +161,26 @@ async def test_an_sms_user_talks_to_an_operator_and_back(sms: SmsServed) -> None
     assert [s for k, s in said if k == "user"] == ["2", "Маош намедиҳанд"]
     dump = " ".join(await sms.dump(("conversations", "handovers", "handover_lines")))
     assert NUMBER not in dump and NUMBER[1:] not in dump
+
+
+async def test_an_operator_reply_never_reaches_a_number_that_sent_stop(sms: SmsServed) -> None:
+    """STOP means nothing more is sent, whoever writes: the bot or an operator."""
+    runtime = sms.runtime
+    assert runtime.desk is not None
+    await sms.sms(NUMBER, "3")
+    await sms.sms(NUMBER, "0")
+    assert len(await sms.replies(NUMBER, 2)) == 2
+    row = await only_handover(runtime)
+    rustam = await add_operator(runtime, "rustam", "tg,ru")
+    await runtime.desk.take(rustam, row.id)
+    assert len(await sms.replies(NUMBER, 3)) == 3
+    await sms.sms(NUMBER, "STOP")
+    assert len(await sms.replies(NUMBER, 4)) == 4  # the confirmation, then silence
+    await runtime.desk.reply(rustam, row.id, "Чанд моҳ?")
+    await runtime.desk.hand_back(rustam, row.id)
+    assert await sms.settled()
+    await asyncio.sleep(0.3)
+    assert len(sms.texts(NUMBER)) == 4
 
 
 async def test_an_urgent_telegram_message_jumps_the_queue(telegram: Served) -> None:

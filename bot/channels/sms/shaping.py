@@ -22,9 +22,9 @@ from bot.engine.commands import variants
 from bot.engine.engine import Engine, Result
 from bot.engine.messages import Event, OptedOut, Outgoing
 from bot.engine.model import Bundle
-from bot.engine.state import State
+from bot.engine.state import OPTED_OUT, State
 
-STOPPED = "sms:stopped"
+STOPPED = OPTED_OUT
 PAGES = "sms:more"
 WORDS = ("stop", "start", "more", "help")
 
