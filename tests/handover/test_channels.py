@@ -5,7 +5,6 @@ channel, the bot stays silent meanwhile, and after closing the bot answers again
 from __future__ import annotations
 
 import asyncio
-
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
