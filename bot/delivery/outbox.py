@@ -38,6 +38,8 @@ def body_of(message: Outgoing) -> dict[str, Any]:
         body["author"] = message.author
     if message.signature is not None:
         body["signature"] = message.signature
+    if message.ref is not None:
+        body["ref"] = message.ref
     return body
 
 
@@ -57,6 +59,7 @@ def message_of(body: dict[str, Any], sealer: Sealer) -> Outgoing:
         sms_text=body.get("sms_text"),
         author=body.get("author"),
         signature=body.get("signature"),
+        ref=body.get("ref"),
     )
 
 

@@ -42,6 +42,9 @@ class Outgoing:
     signature: str | None = None
     """How channels introduce a person's words, in the user's language ('Оператор Анна'):
     never the operator's login."""
+    ref: str | None = None
+    """Which transcript line a person's words are (`line-<id>`): a page shown the transcript
+    again and sent the same words from the outbox shows them once."""
 
 
 AUTHOR_OPERATOR = "operator"

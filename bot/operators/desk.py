@@ -9,6 +9,7 @@ their own channel through the same outbox the bot uses; the operator never sees 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -105,7 +106,8 @@ class Desk:
             if loaded is None:
                 await queue.close(session, row, "gone", "gone", now)
             else:
-                queue.add_words(session, row, OPERATOR, text, self.sealer, now, operator.id)
+                line = queue.add_words(session, row, OPERATOR, text, self.sealer, now, operator.id)
+                await session.flush()  # its id is the words' reference
                 if row.answered_at is None:
                     row.answered_at = now
                     waited = (now - conversations.as_utc(row.requested_at)).total_seconds()
@@ -116,6 +118,7 @@ class Desk:
                 message = self.engine().from_operator(
                     loaded.state, text, name=operator.display_name
                 )
+                message = dataclasses.replace(message, ref=queue.line_ref(line))
                 channel = self._send(session, row, loaded, [message], now)
         self._after(channel)
 

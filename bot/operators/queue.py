@@ -192,17 +192,22 @@ def add_words(
     sealer: Sealer,
     now: dt.datetime,
     operator_id: int | None = None,
-) -> None:
+) -> HandoverLine:
     """A line someone wrote, sealed: the database never holds it in clear."""
-    session.add(
-        HandoverLine(
-            handover_id=row.id,
-            kind=kind,
-            operator_id=operator_id,
-            body=sealer.seal(text),
-            at=now,
-        )
+    line = HandoverLine(
+        handover_id=row.id,
+        kind=kind,
+        operator_id=operator_id,
+        body=sealer.seal(text),
+        at=now,
     )
+    session.add(line)
+    return line
+
+
+def line_ref(line: HandoverLine) -> str:
+    """The reference a line's words carry to the user (see Outgoing.ref); the line is flushed."""
+    return f"line-{line.id}"
 
 
 async def lines(session: AsyncSession, handover_id: int, after: int = 0) -> list[HandoverLine]:

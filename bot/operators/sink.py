@@ -146,12 +146,15 @@ class HandoverSink:
                 text = self.sealer.open(line.body)
             except ValueError:  # sealed with an older key: nothing to show
                 continue
+            ref = queue.line_ref(line)
             if line.kind == USER:
-                shown.append(Outgoing(text, author=AUTHOR_USER))
+                shown.append(Outgoing(text, author=AUTHOR_USER, ref=ref))
             elif line.kind == OPERATOR:
                 name = names.get(line.operator_id) if line.operator_id is not None else None
                 signed = engine.from_operator(state, text, name=name)
-                shown.append(Outgoing(text, author=signed.author, signature=signed.signature))
+                shown.append(
+                    Outgoing(text, author=signed.author, signature=signed.signature, ref=ref)
+                )
         return shown
 
     async def _display_names(

@@ -9,7 +9,9 @@ import re
 
 import pytest
 from playwright.async_api import Browser, expect
+from sqlalchemy import select
 
+from bot.operators.tables import Handover, Operator
 from bot.storage.pseudonym import pseudonym
 from tests.browser.conftest import PHONE, bot_says, log_in, render
 from tests.serving import Running
@@ -120,3 +122,31 @@ async def test_a_queued_user_who_closes_the_tab_keeps_their_place(
 
     await again.get_by_role("button", name=menu).click()  # only this withdraws it
     await bot_says(again, render(server, "ru", "operator.withdrawn"))
+
+
+async def test_a_reply_written_while_the_tab_was_closed_is_shown_once(
+    browser: Browser, server: Running
+) -> None:
+    """The reopened page is shown the transcript, and the reply also waited in the outbox for
+    the closed one: the page shows it once."""
+    runtime = server.runtime
+    assert runtime.desk is not None
+    context = await browser.new_context(**PHONE)  # type: ignore[arg-type]
+    chat = await context.new_page()
+    await chat.goto(f"{server.url}/chat?lang=ru")
+    await chat.get_by_role("button", name=render(server, "ru", "common.nav.operator")).click()
+    await bot_says(chat, "1-й в очереди")
+    await chat.close()
+
+    async with runtime.app.service.sessions() as session:
+        olga = await session.scalar(select(Operator).where(Operator.name == "olga"))
+        handover = await session.scalar(select(Handover))
+    assert olga is not None and handover is not None
+    await runtime.desk.take(olga, handover.id)
+    await runtime.desk.reply(olga, handover.id, "В каком городе вы работаете?")
+
+    again = await context.new_page()
+    await again.goto(f"{server.url}/chat?lang=ru")
+    await expect(again.locator(".msg-operator")).to_contain_text("В каком городе")
+    await again.wait_for_timeout(1500)  # whatever else was coming has come
+    await expect(again.locator(".msg-operator")).to_have_count(1)

@@ -26,7 +26,8 @@ RETRY_AWAY = 300.0
 def render(message: Outgoing) -> dict[str, Any]:
     """What a page receives: the text and every option as a button (id and label); for words
     a person wrote, who (`from`: operator, or user: their own words shown again) and the
-    `label` the page shows before an operator's words."""
+    `label` the page shows before an operator's words, and the transcript line they are
+    (`ref`), so a page shows them once however often they arrive."""
     piece: dict[str, Any] = {
         "text": message.text,
         "options": [{"id": option.id, "label": option.label} for option in message.options],
@@ -35,6 +36,8 @@ def render(message: Outgoing) -> dict[str, Any]:
         piece["from"] = message.author
     if message.signature is not None:
         piece["label"] = message.signature
+    if message.ref is not None:
+        piece["ref"] = message.ref
     return piece
 
 

@@ -17,6 +17,7 @@ from bot import LANGUAGES
 from bot.delivery.tables import InboxItem
 from bot.operators.tables import Handover
 from tests.channels.web.conftest import Visitor, count, web_settings
+from tests.handover.test_channels import add_operator, only_handover
 from tests.serving import Running, running
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -282,3 +283,41 @@ async def test_a_page_reopened_later_shows_the_user_still_waiting_and_their_plac
         async with served.runtime.app.service.sessions() as session:
             statuses = (await session.scalars(select(Handover.status))).all()
         assert statuses == ["queued"]
+
+
+async def test_an_operator_reply_that_waited_for_a_closed_page_is_one_transcript_line(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The reopened page gets the transcript, which holds the reply, and the reply that waited
+    in the outbox for the closed page: both name the same transcript line."""
+    always_open = {"HOTLINE_DAYS": "0,1,2,3,4,5,6", "HOTLINE_OPENS": "00:00"}
+    settings = web_settings(tmp_path, database_url, HOTLINE_CLOSES="24:00", **always_open)
+    async with running(settings) as served:
+        runtime = served.runtime
+        assert runtime.desk is not None
+        browser = Visitor(served.url)
+        try:
+            await browser.open("/chat?lang=ru")
+            async with browser.events() as events:
+                await browser.start("?lang=ru")
+                await events.next()
+                await browser.send(choice="nav:operator")
+                await events.next()
+            olga = await add_operator(runtime, "olga", "ru")
+            row = await only_handover(runtime)
+            await runtime.desk.take(olga, row.id)
+            await runtime.desk.reply(olga, row.id, "В каком городе вы работаете?")
+            await asyncio.sleep(0.3)  # the sender finds no page open: the reply waits
+            await browser.open("/chat?lang=ru")
+            async with browser.events() as events:
+                assert (await browser.start("?lang=ru")).status_code == 202
+                shown = [await events.next()]
+                with contextlib.suppress(TimeoutError):
+                    while True:  # everything the page gets, until a second of quiet
+                        shown.append(await events.next(timeout=1.0))
+        finally:
+            await browser.close()
+    # it may arrive twice (the outbox, the transcript), always as one transcript line, which
+    # the page shows once (tests/browser: a reply written while the tab was closed)
+    refs = {piece.get("ref") for piece in shown if piece["text"] == "В каком городе вы работаете?"}
+    assert len(refs) == 1 and None not in refs, shown

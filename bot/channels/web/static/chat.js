@@ -317,6 +317,12 @@
     if (!piece || typeof piece.text !== "string") {
       return;
     }
+    // words from the transcript arrive again when a reopened page is shown it while they
+    // also waited in the outbox for the closed one: shown once
+    var ref = typeof piece.ref === "string" ? piece.ref : null;
+    if (ref && state.items.some(function (shown) { return shown.ref === ref; })) {
+      return;
+    }
     var options = Array.isArray(piece.options) ? piece.options : [];
     var item = {
       who: "bot",
@@ -331,6 +337,9 @@
     } else if (piece.from === "operator" && typeof piece.label === "string") {
       item.who = "operator";
       item.label = piece.label;
+    }
+    if (ref) {
+      item.ref = ref;
     }
     state.items.push(item);
     save();
