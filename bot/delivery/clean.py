@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from bot.delivery.inbound import Inbound
 
@@ -54,7 +55,7 @@ def clean(value: str) -> str:
 def cleaned(inbound: Inbound) -> Inbound:
     """The inbound with every text field and id cleaned; a text that had nothing but what was
     removed becomes None, a message without text (as a sticker is)."""
-    changes: dict[str, str | None] = {}
+    changes: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = getattr(inbound, name)
         if value is None:

@@ -155,7 +155,9 @@ async def test_every_text_and_id_is_made_valid_once_at_intake(app: App) -> None:
         ack="a\x00",
     )
     assert await intake.accept(bad) is True
-    assert await intake.accept(Inbound("web", "e", user_id="v", address="v", text="\x00\x01")) is True
+    assert (
+        await intake.accept(Inbound("web", "e", user_id="v", address="v", text="\x00\x01")) is True
+    )
     async with app.service.sessions() as session:
         rows = list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
     assert rows[0].external_id == "SM\ufffd"
