@@ -22,14 +22,14 @@ BURST = 5.0
 REMEMBERED = 10_000
 """Past this many visitors, those whose bucket has refilled are forgotten (they are as new)."""
 ADDRESS_RATE = 2.0
-ADDRESS_BURST = 20.0
-"""Messages from one address: twenty at once, then two a second (forty people each writing
+ADDRESS_BURST = 10.0
+"""Messages from one address: ten at once, then two a second (forty people each writing
 every twenty seconds). Every message let through is a turn, and it is the turns, not the
 refusals, that slow everyone else down: at five a second a flood still doubled another
 visitor's reply time on PostgreSQL in `tests/hostile/test_cookie_flood.py`."""
 NEWCOMER_RATE = 1 / 3
-NEWCOMER_BURST = 20.0
-"""Visitors posting for the first time from one address: twenty at once, then one every three
+NEWCOMER_BURST = 10.0
+"""Visitors posting for the first time from one address: ten at once, then one every three
 seconds (1,200 an hour: a very busy shared address), where a flood wants one per message."""
 KNOWN_PER_ADDRESS = 64
 """Visitors remembered per address as no longer new; past that, the longest quiet is forgotten
