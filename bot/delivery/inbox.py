@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.clean import cleaned
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
 from bot.stats.sources import Campaigns
@@ -68,9 +70,10 @@ class Intake:
 
     async def accept(self, inbound: Inbound) -> bool:
         """Store the update durably; False when it was already there. Database errors propagate
-        (the caller answers 503 so the platform retries)."""
+        (the caller answers 503 so the platform retries). Every text and id in it is made valid
+        here, once, for every channel (`bot/delivery/clean.py`)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((self._row(inbound), future))
+        self._waiting.append((self._row(cleaned(inbound)), future))
         if not self._idle and self._running < self.flushes:
             self._running += 1
             flusher = asyncio.create_task(self._flush())
@@ -114,15 +117,12 @@ class Intake:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 if not batch:  # another flusher took them
                     return
-                try:
-                    added = await self._store([row for row, _ in batch])
-                except Exception as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
                 woken = False
-                for (row, future), new in zip(batch, added, strict=True):
+                for (row, future), new in await self._store_apart(batch):
+                    if isinstance(new, BaseException):
+                        if not future.done():
+                            future.set_exception(new)
+                        continue
                     woken = woken or (new and row["done_at"] is None)
                     if not future.done():  # its request may have gone meanwhile
                         future.set_result(new)
@@ -130,6 +130,25 @@ class Intake:
                     self.on_accept()
         finally:
             self._running -= 1  # at once, not in a done callback: `accept` counts on it
+
+    async def _store_apart(
+        self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]
+    ) -> list[tuple[tuple[dict[str, Any], asyncio.Future[bool]], bool | Exception]]:
+        """Store the batch; should the database refuse it (not be away), each of its updates
+        alone, so that one it refuses fails only its own request, not the others stored beside
+        it. Intake cleans every text, so this is a guard for what no one has thought of yet."""
+        try:
+            added: list[bool | Exception] = list(await self._store([row for row, _ in batch]))
+        except Exception as error:
+            if len(batch) == 1 or unreachable(error):
+                return [(item, error) for item in batch]
+            added = []
+            for row, _ in batch:
+                try:
+                    added += await self._store([row])
+                except Exception as alone:
+                    added.append(alone)
+        return list(zip(batch, added, strict=True))
 
     async def _store(self, rows: list[dict[str, Any]]) -> list[bool]:
         """Insert what is new; per row, whether it was (the first of repeats within a batch)."""
@@ -145,6 +164,16 @@ class Intake:
             result = await STORE.execute(session, unique)
             stored = {(channel, external) for channel, external in result}
         return [key in stored and first[key] == n for n, key in enumerate(keys)]
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether the error says the database could not be reached (rather than that it refused
+    what it was given): trying again row by row would only wait longer for the same answer."""
+    if isinstance(error, OSError | TimeoutError):  # ConnectionError is an OSError
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
+    return False
 
 
 STORED = (

@@ -7,7 +7,8 @@ states and open handovers are read with a few queries, the engine runs turn by t
 and the new states, replies, counters and done marks are written with a few statements. What a
 batch does not take on (a user blocking the bot, "forget me") ends that conversation's part of
 the batch; the worker then processes the rest of it one update at a time with `handle`, which is
-also what isolates a failing update."""
+also what isolates a failing update: a turn that raises in a batch rolls the batch back, which is
+then done again without that conversation, left to `handle` to retry and count its tries."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ FLOOD_WINDOW = dt.timedelta(seconds=10)
 """At most FLOOD_LIMIT messages of one conversation within FLOOD_WINDOW are answered one by one
 (a person tapping through menus sends one every second or two; an album of ten photos is ten)."""
 TOO_FAST = "common.too_fast"
+FAILED_TURNS = 8
+"""Conversations one batch leaves out after their turn raised, at most; past that, something
+wider than one update is wrong and the batch fails (the worker goes one update at a time)."""
 ACKS_AT_ONCE = 16
 """Acknowledgements of a batch's updates in flight at once (each is a request to the platform)."""
 
@@ -127,7 +131,22 @@ class Turns:
 
     async def batch(self, limit: int, exclude: Collection[str] = ()) -> Outcome:
         """Process up to `limit` of the oldest pending updates in one transaction (see the
-        module's docstring); conversations resting after a failure are left alone."""
+        module's docstring); conversations resting after a failure are left alone. When one
+        update's turn raises, the batch is done again without its conversation, which is
+        returned among `deferred` (one bad message never fails the others beside it)."""
+        failed: list[str] = []
+        while True:
+            try:
+                outcome = await self._batch(limit, [*exclude, *failed])
+            except TurnFailed as failure:
+                if len(failed) >= FAILED_TURNS:
+                    raise failure.error from None
+                failed.append(failure.conversation_id)
+                continue
+            outcome.deferred[:0] = failed
+            return outcome
+
+    async def _batch(self, limit: int, exclude: Collection[str]) -> Outcome:
         outcome = Outcome()
         acks: list[tuple[str, str]] = []
         queued: list[dict[str, Any]] = []
@@ -163,12 +182,17 @@ class Turns:
                     state = states.get(cid)
                     if state is None:
                         state = service.engine.new_state(source=body.get("source"))
-                    result = step(state)
-                    if forgets(result):  # deletes more than a batch keeps track of
-                        outcome.deferred.append(cid)
-                        continue
-                    ctx = Context(cid, item.channel, result.state, now, batch=shared)
-                    await service.record(session, ctx, result)
+                    try:
+                        result = step(state)
+                        if forgets(result):  # deletes more than a batch keeps track of
+                            outcome.deferred.append(cid)
+                            continue
+                        ctx = Context(cid, item.channel, result.state, now, batch=shared)
+                        await service.record(session, ctx, result)
+                    except Exception as error:
+                        if inbox.unreachable(error):
+                            raise
+                        raise TurnFailed(cid, error) from error
                     states[cid] = result.state
                     versions[cid] = versions.get(cid, 0) + 1
                     earlier_address = saved[cid].address if cid in saved else None
@@ -271,6 +295,16 @@ class Turns:
         return start if kind == START else message
 
 
+class TurnFailed(Exception):
+    """One update's turn raised inside a batch: the batch is rolled back and done again without
+    that conversation."""
+
+    def __init__(self, conversation_id: str, error: Exception) -> None:
+        super().__init__(type(error).__name__)
+        self.conversation_id = conversation_id
+        self.error = error
+
+
 @dataclass
 class Outcome:
     """What one batch did."""
@@ -280,7 +314,8 @@ class Outcome:
     done: int = 0
     """Updates it processed."""
     deferred: list[str] = field(default_factory=list)
-    """Conversations whose next update it left to `handle` (see the module's docstring)."""
+    """Conversations whose next update it left to `handle` (see the module's docstring),
+    among them those whose turn raised."""
 
 
 def count_earlier(

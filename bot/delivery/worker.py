@@ -8,13 +8,19 @@ What a batch leaves to `handle` (one update per transaction) is drained right af
 that fails is rolled back and its updates are processed one by one: a failure then leaves only
 that update pending, retried with backoff while its conversation rests (batches leave resting
 conversations alone), and one that keeps failing is set aside after MAX_ATTEMPTS so it cannot
-block its conversation for ever."""
+block its conversation for ever. A batch in which one update's turn raised is done again without
+that conversation (`Turns.batch`), so the others in it are not held up.
+
+What is logged about a failure names the channel, the inbox row, the tries and the exception's
+type and place, never its message or traceback: those can quote what the user wrote (a codec's
+error, the parameters of a statement)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -29,6 +35,10 @@ from bot.delivery.turns import Outcome
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+RETRY_BASE = 0.5
+RETRY_MAX = 30.0
+"""Seconds a conversation rests after its update failed n times: RETRY_BASE * 2**n, at most
+RETRY_MAX."""
 BATCH = 200
 """Updates processed by one transaction at most."""
 GATHER = 0.02
@@ -94,9 +104,10 @@ class InboxWorker:
             wake.clear()
             try:
                 outcome = await self.batch(self.size, self._rests())
-            except Exception:
+            except Exception as error:
                 failures += 1
-                log.warning("inbox: a batch failed; one update at a time", exc_info=failures == 1)
+                if failures == 1:
+                    log.warning("inbox: a batch failed (%s); one update at a time", what(error))
                 if not await self._one_by_one():  # the database is away: wait for it
                     await asyncio.sleep(min(10.0, 0.5 * failures))
                 continue
@@ -149,20 +160,23 @@ class InboxWorker:
             for item_id in pending:
                 try:
                     done = await self.handle(item_id)
-                except Exception:
-                    await self._failed(cid, item_id)
+                except Exception as error:
+                    await self._failed(cid, item_id, error)
                     return
                 if not done:  # another process holds it; it drains the rest too
                     self._resting[cid] = asyncio.get_running_loop().time() + BUSY_REST
                     return
                 self.processed += 1
 
-    async def _failed(self, cid: str, item_id: int) -> None:
-        """Count the failure; rest the conversation a while; set the update aside if hopeless."""
+    async def _failed(self, cid: str, item_id: int, error: Exception) -> None:
+        """Count the failure; rest the conversation a while; set the update aside if hopeless,
+        with a warning (nothing is dropped without one)."""
+        channel = "?"
         try:
             async with self.sessions() as session, session.begin():
                 item = await session.get(InboxItem, item_id, with_for_update=True)
                 attempts = (item.attempts if item else 0) + 1
+                channel = item.channel if item else channel
                 values: dict[str, Any] = {"attempts": attempts}
                 if attempts >= MAX_ATTEMPTS:
                     values.update(done_at=self.clock(), body=None, address=None)
@@ -170,12 +184,42 @@ class InboxWorker:
                     update(InboxItem).where(InboxItem.id == item_id).values(**values)
                 )
         except Exception:
-            log.warning("inbox: update %s failed and the database is unavailable", item_id)
+            log.warning(
+                "inbox: a %s update (inbox row %s) failed (%s) and the database is unavailable",
+                channel,
+                item_id,
+                what(error),
+            )
             attempts = 1
         else:
             if attempts >= MAX_ATTEMPTS:
-                log.exception("inbox: update %s set aside after %s failures", item_id, attempts)
+                log.warning(
+                    "inbox: a %s update (inbox row %s) set aside after %s tries, unprocessed: %s",
+                    channel,
+                    item_id,
+                    attempts,
+                    what(error),
+                )
             else:
-                log.warning("inbox: update %s failed (try %s)", item_id, attempts, exc_info=True)
+                log.warning(
+                    "inbox: a %s update (inbox row %s) failed on try %s of %s: %s",
+                    channel,
+                    item_id,
+                    attempts,
+                    MAX_ATTEMPTS,
+                    what(error),
+                )
         loop = asyncio.get_running_loop()
-        self._resting[cid] = loop.time() + min(30.0, 0.5 * 2**attempts)
+        self._resting[cid] = loop.time() + min(RETRY_MAX, RETRY_BASE * 2**attempts)
+
+
+def what(error: BaseException) -> str:
+    """The exception's type and where it was raised (file, line, function): enough to find the
+    fault, and nothing of the data it was handling."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    last = frames[-1]
+    return (
+        f"{type(error).__name__} at {last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
+    )

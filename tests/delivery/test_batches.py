@@ -285,3 +285,74 @@ async def test_finding_pending_updates_skips_no_processed_ones(app: App) -> None
     plan = json.loads(plan) if isinstance(plan, str) else plan  # decoded by SQLAlchemy's codec
     walk(plan[0]["Plan"])
     assert removed < 1000, plan
+
+
+def failing_on(monkeypatch: pytest.MonkeyPatch, app: App, said: str) -> None:
+    """The engine raises on this text (a bug in it, or content it trips over)."""
+    engine = app.service.engine
+    real = engine.handle
+
+    def handle(state: State, incoming: Incoming) -> Result:
+        if incoming.text == said:
+            raise RuntimeError(f"a bug in the engine, tripped by {said!r}")
+        return real(state, incoming)
+
+    monkeypatch.setattr(engine, "handle", handle)
+
+
+async def test_a_turn_that_raises_leaves_the_rest_of_its_batch_committed(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing_on(monkeypatch, app, "secret words")
+    turns = Turns(app.service, app.service.sessions)
+    await accept(app, updates(["g1", "bad", "g2"], SCRIPT[:2], 1))
+    await accept(app, updates(["bad"], [(MESSAGE, "secret words"), (MESSAGE, "1")], 100))
+    await accept(app, updates(["g1", "g2"], SCRIPT[2:4], 200))
+
+    outcome = await turns.batch(1000)
+    bad = pseudonym(SECRET, "telegram", "bad")
+    assert outcome.deferred == [bad]  # left to the one-at-a-time path, which counts its tries
+    assert outcome.done == 4 + 4  # everyone else's
+    for user in ("g1", "g2"):
+        assert len(await replies(app, user)) >= 4
+    assert await pending(app) == 4  # the failing conversation's, all still in order
+
+
+async def test_an_update_that_keeps_failing_is_set_aside_with_a_warning_and_no_text(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.delivery import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "RETRY_BASE", 0.001, raising=False)  # no backoff to wait for
+    failing_on(monkeypatch, app, "secret words")
+    turns = Turns(app.service, app.service.sessions)
+    await accept(app, updates(["bad"], [*SCRIPT[:2], (MESSAGE, "secret words")], 1))
+    await accept(app, updates(["g1", "g2", "g3"], SCRIPT, 100))
+    async with app.service.sessions() as session:
+        failing = await session.scalar(select(InboxItem.id).where(InboxItem.external_id == "3"))
+
+    worker = InboxWorker(app.service.sessions, turns.handle, turns.batch)
+    with caplog.at_level("INFO", logger="bot.delivery"):
+        task = asyncio.create_task(worker.run())
+        for _ in range(200):  # a retry each time the worker looks again (every POLL seconds)
+            if not await pending(app):
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    for user in ("g1", "g2", "g3"):
+        assert len(await replies(app, user)) >= len(SCRIPT)
+    assert await pending(app) == 0
+    async with app.service.sessions() as session:
+        row = await session.get(InboxItem, failing)
+    assert row is not None and row.attempts == worker_module.MAX_ATTEMPTS
+    assert row.done_at is not None and row.body is None  # set aside, and its text gone
+    aside = [r for r in caplog.records if "set aside" in r.getMessage()]
+    assert len(aside) == 1 and aside[0].levelname == "WARNING"
+    said = aside[0].getMessage()
+    for fact in ("telegram", f"inbox row {failing}", f"{worker_module.MAX_ATTEMPTS} tries"):
+        assert fact in said, said
+    assert "RuntimeError" in said
+    logged = "\n".join(caplog.text.splitlines())
+    assert "secret words" not in logged  # never what the user wrote, nor a traceback showing it

@@ -136,3 +136,57 @@ async def test_stored_rows_read_back_whatever_the_batch_size(app: App) -> None:
     assert rows["99"].done_at is not None and rows["99"].body is None
     if app.db.dialect.name == "postgresql":
         assert len(set(texts)) == 1, texts
+
+
+async def test_every_text_and_id_is_made_valid_once_at_intake(app: App) -> None:
+    """Lone surrogates become U+FFFD; NUL and the other control characters go, newlines and
+    tabs stay; in every text field and id, whatever the channel; a text left empty is none."""
+    intake = Intake(app.service.sessions, b"k")
+    bad = Inbound(
+        "sms",
+        "SM\x00\ud800",
+        user_id="+7\x00916",
+        address="+7\x00916",
+        text="x\ud800 a\x00b\x1b[0m\x7f\x85\tc\r\nd \U0001f642",
+        choice="c\x00",
+        lang="r\x00u",
+        lang_hint="u\ud800z",
+        source="s\x01rc",
+        ack="a\x00",
+    )
+    assert await intake.accept(bad) is True
+    assert (
+        await intake.accept(Inbound("web", "e", user_id="v", address="v", text="\x00\x01")) is True
+    )
+    async with app.service.sessions() as session:
+        rows = list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
+    assert rows[0].external_id == "SM\ufffd"
+    assert rows[0].body == {
+        "kind": "message",
+        "text": "x\ufffd ab[0m\tc\r\nd \U0001f642",
+        "choice": "c",
+        "lang": "ru",
+        "lang_hint": "u\ufffdz",
+        "source": "src",
+        "ack": "a",
+    }
+    assert rows[1].body == {"kind": "message"}  # nothing readable: as a sticker is
+    assert await intake.accept(Inbound("sms", "SM\ud800", user_id="+7916")) is False  # a repeat
+
+
+async def test_an_update_the_database_refuses_fails_only_its_own_request(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should something intake does not clean make the database refuse a row, the updates
+    stored beside it are stored all the same."""
+    if app.db.dialect.name != "postgresql":
+        pytest.skip("SQLite stores a NUL; PostgreSQL refuses it")
+    from bot.delivery import inbox
+
+    monkeypatch.setattr(inbox, "cleaned", lambda inbound: inbound)  # as if it missed one
+    intake = Intake(app.service.sessions, b"k")
+    batch = [update(1), update(2), Inbound("sms", "SM\x00", user_id="+7916", text="x"), update(3)]
+    results = await asyncio.gather(*(intake.accept(u) for u in batch), return_exceptions=True)
+    assert results[:2] == [True, True] and results[3] is True
+    assert isinstance(results[2], Exception)
+    assert await stored(app) == 3

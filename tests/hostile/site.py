@@ -58,6 +58,7 @@ class Site(Running):
     telegram: FakeTelegram
     twilio: FakeTwilio
     _sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _hosts: Iterator[int] = field(default_factory=lambda: itertools.count(0))
 
     async def post_update(self, update: Any) -> httpx.Response:
         body = json.dumps(update).encode()  # ASCII: a lone surrogate travels as "\ud800"
@@ -108,8 +109,10 @@ class Site(Running):
 
     @contextlib.asynccontextmanager
     async def visitor(self, lang: str = "ru") -> AsyncIterator[Visitor]:
-        """A browser with the page loaded."""
-        browser = Visitor(self.url)
+        """A browser with the page loaded, each on a machine of its own (its own loopback
+        address: the web chat limits how many new visitors one address brings)."""
+        n = next(self._hosts)
+        browser = Visitor(self.url, f"127.0.{n // 250 + 1}.{n % 250 + 1}")
         try:
             page = await browser.open(f"/chat?lang={lang}")
             assert page.status_code == 200 and browser.token

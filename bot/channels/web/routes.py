@@ -10,8 +10,10 @@ the stream of replies, and the page's script and style sheet.
 
 A POST needs the visitor cookie, the page token in `X-Chat-Token` and no foreign Origin (403),
 a body of at most 16 KB (413) of well-formed JSON (400), and no more than about five a second
-from one visitor (429). It is answered 202 once recorded in the inbox; the page's `id` is the
-update's external id, so a POST the page retries after a lost answer is processed once.
+from one visitor, nor more than the limits of its address (`limits.py`), nor a visitor with no
+page open for whom `backlog.MAX_WAITING` replies already wait (429). It is answered 202 once
+recorded in the inbox; the page's `id` is the update's external id, so a POST the page retries
+after a lost answer is processed once.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.web import backlog
 from bot.channels.web.hub import Hub
-from bot.channels.web.limits import RateLimit
+from bot.channels.web.limits import ADDRESS_BURST, ADDRESS_RATE, Newcomers, RateLimit
 from bot.channels.web.page import (
     MAX_TEXT,
     Page,
@@ -55,6 +58,7 @@ from bot.delivery.inbound import START, Inbound
 from bot.delivery.inbox import Intake
 from bot.engine.texts import Texts
 from bot.stats.sources import from_web_query
+from bot.storage.pseudonym import pseudonym
 from bot.web.bodies import BodyTooLarge, read_body
 from bot.web.health import recorded
 
@@ -152,6 +156,8 @@ def chat_routes(
     """The routes, for an intake, hub and texts the app's lifespan makes later."""
     page = Page()
     limit = RateLimit()
+    per_address = RateLimit(ADDRESS_RATE, ADDRESS_BURST)
+    newcomers = Newcomers()
     max_age = max(1, ttl_days) * 24 * 3600
 
     async def chat_page(request: Request) -> Response:
@@ -174,8 +180,17 @@ def chat_routes(
             or not page_token_ok(secret, visitor, given)
         ):
             return error(403, "forbidden")
-        if not limit.allow(visitor):
+        address = request.client.host if request.client else ""
+        if (
+            not limit.allow(visitor)
+            or not newcomers.allow(address, visitor)
+            or not per_address.allow(address)
+        ):
             return error(429, "too many messages")
+        if not hub().recently_seen(visitor):
+            current = intake()
+            if await backlog.full(current.sessions, pseudonym(current.secret, CHANNEL, visitor)):
+                return error(429, "replies are waiting: open the chat to read them")
         try:
             data = json.loads(await read_body(request, MAX_BODY))
         except BodyTooLarge:

@@ -74,9 +74,12 @@ class Events:
 class Visitor:
     """One browser: its own cookies, the token of the page it loaded."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, local_address: str | None = None) -> None:
+        """`local_address`: the loopback address to connect from (127.0.0.1 by default), for a
+        browser on another machine, as the server's per-address limits see it."""
         self.url = url
-        self.client = httpx.AsyncClient(base_url=url, timeout=10)
+        transport = httpx.AsyncHTTPTransport(local_address=local_address or "127.0.0.1")
+        self.client = httpx.AsyncClient(base_url=url, timeout=10, transport=transport)
         self.token = ""
 
     @property

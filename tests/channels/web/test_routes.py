@@ -11,15 +11,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot import LANGUAGES
-from bot.delivery.tables import InboxItem
+from bot.channels.web import backlog
+from bot.channels.web.limits import NEWCOMER_BURST
+from bot.delivery.tables import InboxItem, OutboxItem
 from bot.operators.tables import Handover
 from tests.channels.web.conftest import Visitor, count, web_settings
 from tests.handover.test_channels import add_operator, only_handover
 from tests.serving import Running, running
 
+NEWCOMERS = int(NEWCOMER_BURST)
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
 
@@ -321,3 +325,40 @@ async def test_an_operator_reply_that_waited_for_a_closed_page_is_one_transcript
     # the page shows once (tests/browser: a reply written while the tab was closed)
     refs = {piece.get("ref") for piece in shown if piece["text"] == "В каком городе вы работаете?"}
     assert len(refs) == 1 and None not in refs, shown
+
+
+async def test_fresh_cookies_do_not_get_round_the_limits_of_their_address(
+    served: Running,
+) -> None:
+    """One address minting a cookie per message: past the visitors an address may bring at once
+    (and the messages it may send), the rest are refused, however many cookies it holds."""
+    browsers = [Visitor(served.url) for _ in range(NEWCOMERS + 10)]
+    try:
+        for browser in browsers:
+            assert (await browser.open()).status_code == 200
+        answers = [(await browser.start()).status_code for browser in browsers]
+    finally:
+        for browser in browsers:
+            await browser.close()
+    assert answers[:NEWCOMERS] == [202] * NEWCOMERS
+    assert answers[NEWCOMERS:].count(429) >= 8  # one more may come in as the bucket refills
+
+
+async def test_a_visitor_with_no_page_open_gets_no_more_than_a_few_replies_kept(
+    served: Running, visitor: Visitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script posting without reading its replies is refused once MAX_WAITING wait for it;
+    with the page open (the stream read), it is served again and reads every one of them."""
+    monkeypatch.setattr(backlog, "MAX_WAITING", 2)
+    assert (await visitor.start("?lang=ru")).status_code == 202
+    assert (await visitor.send("меню")).status_code == 202
+    for _ in range(200):
+        if await count(served, OutboxItem) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert (await visitor.send("2")).status_code == 429
+    assert await count(served, InboxItem) == 2  # refused before it was stored
+    async with visitor.events() as events:
+        assert [await events.next() for _ in range(2)]  # nothing kept was lost
+        assert (await visitor.send("2")).status_code == 202
+        assert await events.next()
