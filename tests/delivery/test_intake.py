@@ -151,7 +151,7 @@ async def test_every_text_and_id_is_made_valid_once_at_intake(app: App) -> None:
         choice="c\x00",
         lang="r\x00u",
         lang_hint="u\ud800z",
-        source="s\x01rc",
+        source="me\x01tro",
         ack="a\x00",
     )
     assert await intake.accept(bad) is True
@@ -167,7 +167,7 @@ async def test_every_text_and_id_is_made_valid_once_at_intake(app: App) -> None:
         "choice": "c",
         "lang": "ru",
         "lang_hint": "u\ufffdz",
-        "source": "src",
+        "source": "metro",
         "ack": "a",
     }
     assert rows[1].body == {"kind": "message"}  # nothing readable: as a sticker is
