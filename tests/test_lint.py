@@ -96,5 +96,8 @@ def test_cli_sms_report_lists_every_node_costliest_first() -> None:
     assert header.split()[:3] == ["segments", "encoding", "units"]
     costs = [(int(row.split()[0]), int(row.split()[2])) for row in rows]
     assert costs == sorted(costs, reverse=True)
-    assert len(rows) == 3 * 8  # 7 nodes that say something, one with two texts; 3 languages
-    assert any(row.split()[3:5] == ["uz", "registration.deadline"] for row in rows)
+    # 7 nodes that say something, one with two texts, the handover nodes with each notice,
+    # and what the engine says by itself; 3 languages (the language question once)
+    assert len(rows) == 3 * (8 + 2 * 2 + 4) + 1  # mini has no operator.closed, handed_back
+    assert any(row.split()[4:6] == ["uz", "registration.deadline"] for row in rows)
+    assert any(row.split()[5:7] == ["(language", "question)"] for row in rows)

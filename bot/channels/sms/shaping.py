@@ -9,7 +9,7 @@ The pages still to send wait in the conversation's marks (the bot's own text, ne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.channels.rendering import render_sms
@@ -20,6 +20,7 @@ from bot.engine.engine import Engine, Result
 from bot.engine.messages import Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import State
+from bot.engine.texts import Texts
 
 STOPPED = "sms:stopped"
 PAGES = "sms:more"
@@ -86,18 +87,33 @@ class SmsShaper:
         return step
 
     def paged(self, result: Result, engine: Engine, pending: list[str] | None = None) -> Result:
-        """One SMS for the whole turn, cut into pages within the budget: the first is sent, the
-        rest wait for MORE."""
-        st = result.state
-        st.marks.pop(PAGES, None)
-        if pending:
-            pages = pending
-        elif result.messages:
-            body = "\n".join(render_sms(m) for m in result.messages)
-            hint = engine.texts.render(st.lang or "ru", "sms.more_hint", sms=True)
-            pages = paginate(body, self.max_segments, hint)
-        else:
-            return result
-        if len(pages) > 1:
-            st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
-        return Result(st, [Outgoing(pages[0], sms_text=pages[0])], result.events)
+        """`result` to be sent as one SMS for the whole turn, cut into pages within the budget:
+        the first is sent, the rest wait for MORE. The cutting is left to the service
+        (`Result.finish`), so that a notice it joins (a queue position, the hours) is paged with
+        the text and the options stay last."""
+
+        def finish(done: Result) -> list[Outgoing]:
+            st = done.state
+            st.marks.pop(PAGES, None)
+            pages = pending or sms_pages(done.messages, engine.texts, st.lang, self.max_segments)
+            if not pages:
+                return []
+            if len(pages) > 1:
+                st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
+            return [Outgoing(pages[0], sms_text=pages[0])]
+
+        result.finish = finish
+        return result
+
+
+def sms_pages(
+    messages: Sequence[Outgoing], texts: Texts, lang: str | None, max_segments: int
+) -> list[str]:
+    """The pages of one turn's messages as one SMS (`[]` when there is nothing to say): every
+    page within `max_segments`, each but the last ending with the MORE hint, the numbered
+    options last. What the SMS channel sends, and what lint costs."""
+    if not messages:
+        return []
+    body = "\n".join(render_sms(m) for m in messages)
+    hint = texts.render(lang or "ru", "sms.more_hint", sms=True)
+    return paginate(body, max_segments, hint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -10,9 +11,10 @@ from bot import LANGUAGES, TOPICS
 from bot.delivery.tables import InboxItem
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
-from tests.channels.sms.conftest import PUBLIC_URL, SmsServed
+from tests.channels.sms.conftest import PUBLIC_URL, SmsServed, sms_settings
 from tests.channels.telegram.test_conversations import golden
-from tests.fakes.twilio_api import inbound_form, signature, status_form
+from tests.fakes.twilio_api import FakeTwilio, inbound_form, signature, status_form
+from tests.serving import running
 
 PHONE = "+998901234567"
 
@@ -103,7 +105,17 @@ async def test_stop_silences_until_start(sms_served: SmsServed) -> None:
     assert replies[3].startswith(say(sms_served, "uz", "sms.started"))
 
 
-async def test_a_long_answer_is_paged_and_continued_on_more(sms_served: SmsServed) -> None:
+async def test_a_long_answer_is_paged_and_continued_on_more(
+    tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
+) -> None:
+    # the shipped answers fit SMS_MAX_SEGMENTS=3 with their options; with 2 they are paged
+    settings = sms_settings(tmp_path, database_url, fake_twilio, SMS_MAX_SEGMENTS="2")
+    async with running(settings) as run:
+        served = SmsServed(run.url, run.client, run.runtime, fake_twilio)
+        await paged_and_continued(served)
+
+
+async def paged_and_continued(sms_served: SmsServed) -> None:
     number = "+79161234567"
     for typed in ("1", "1", "1"):  # Russian, work permit, Uzbekistan: an answer with 7 options
         await sms_served.sms(number, typed)
