@@ -75,7 +75,9 @@ def node_sms(
     """Every SMS a user can get, cut into pages of `max_segments`. `back_at`: the "back at"
     date per language in the after-hours notice (default: the longest of a year by `hours`)."""
     shaper = _Shaper(bundle, texts, max_segments)
-    backs = back_at or _longest_back(hours or Hours(HotlineSettings()))
+    backs = dict(back_at or {})
+    if any(lang not in backs for lang in LANGUAGES):
+        backs = {**_longest_back(hours or Hours(HotlineSettings())), **backs}
     for flow in bundle.flows.values():
         for node in flow.nodes.values():
             for key in sorted(set(node.say.values())):
@@ -159,11 +161,19 @@ class _Shaper:
                 "common.suggest": self._suggest(lang),
                 "operator.closed": engine.release(at_menu, "operator.closed"),
                 "operator.handed_back": engine.release(at_menu, "operator.handed_back"),
+                "sms.started": self._restarted(lang),
             }
             for key, result in said.items():
                 if key in self.bundle.texts[lang] and result.messages:
                     situation = f"({key.split('.')[-1].replace('_', ' ')})"
                     yield self.sms(lang, situation, key, result.messages)
+
+    def _restarted(self, lang: str) -> Result:
+        """START after STOP: the SMS channel's welcome back before the menu (`SmsShaper`)."""
+        result = self.engine.start(State(lang=lang, node=self.bundle.menu_ref))
+        key = "sms.started"
+        started = Outgoing(self.texts.render(lang, key), key=key)
+        return Result(result.state, [started, *result.messages])
 
     def _suggest(self, lang: str) -> Result:
         """Topics suggested for a question: the three with the longest labels."""

@@ -25,6 +25,7 @@ from bot.engine.engine import Engine, Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.model import MENU_FLOW, Bundle
 from bot.engine.state import State
+from bot.lint.sms import node_sms
 from bot.operators.hours import Hours
 from bot.operators.sink import HandoverSink
 from bot.settings import Settings
@@ -180,3 +181,36 @@ def test_every_node_in_every_language_fits_one_sms_with_its_options(
                         if pages > MAX or PAGES in after.marks or option_lines(sms) == []:
                             failures.append(f"{lang} {node.ref} ({key}): {pages} segments")
     assert failures == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_lint_costs_a_node_with_its_notice_exactly_as_it_is_sent(
+    phone: Phone, lang: str
+) -> None:
+    phone.now = SATURDAY_NIGHT
+    await phone.send("u", str(LANGUAGES.index(lang) + 1))
+    (sent,) = await phone.send("u", "0")
+    hours = Hours(phone.app.settings.hotline)
+    back = hours.next_opening(SATURDAY_NIGHT)
+    assert back is not None
+    engine = phone.app.service.engine
+    costed = {
+        (sms.lang, sms.ref, sms.key): sms
+        for sms in node_sms(
+            engine.bundle, engine.texts, MAX, back_at={lang: hours.format_back(back, lang)}
+        )
+        if sms.lang == lang
+    }
+    linted = costed[lang, "operator.request", "operator.request + operator.after_hours"]
+    assert linted.pages == (sent,)
+    assert linted.cost == sms_cost(sent)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_start_after_stop_comes_back_with_every_menu_option(phone: Phone, lang: str) -> None:
+    await phone.send("u", str(LANGUAGES.index(lang) + 1))
+    await phone.send("u", "STOP")
+    (back,) = await phone.send("u", "START")
+    numbers = {line.split(" ", 1)[0] for line in option_lines(back)}
+    assert numbers == menu_numbers(phone.app.service.engine.bundle), back
+    assert sms_cost(back).segments <= MAX
