@@ -162,6 +162,7 @@ class _Shaper:
                 "operator.closed": engine.release(at_menu, "operator.closed"),
                 "operator.handed_back": engine.release(at_menu, "operator.handed_back"),
                 "sms.started": self._restarted(lang),
+                "sms.no_more": self._no_more(lang),
             }
             for key, result in said.items():
                 if key in self.bundle.texts[lang] and result.messages:
@@ -174,6 +175,21 @@ class _Shaper:
         key = "sms.started"
         started = Outgoing(self.texts.render(lang, key), key=key)
         return Result(result.state, [started, *result.messages])
+
+    def _no_more(self, lang: str) -> Result:
+        """MORE with nothing left: `sms.no_more` with the options of the place the user is at
+        (`SmsShaper`); costed where those options are longest."""
+        key = "sms.no_more"
+        text, sms = self.texts.render(lang, key), self.texts.render(lang, key, sms=True)
+        said = []
+        for flow in self.bundle.flows.values():
+            for node in flow.nodes.values():
+                history = [self.bundle.menu_ref] if node.flow != MENU_FLOW else []
+                state = State(lang=lang, node=node.ref, history=history)
+                options = node_options(self.bundle, self.texts, state).options
+                said.append(Outgoing(text, options, sms_text=sms, key=key))
+        longest = max(said, key=lambda m: sms_cost(render_sms(m)).units)
+        return Result(State(lang=lang), [longest])
 
     def _suggest(self, lang: str) -> Result:
         """Topics suggested for a question: the three with the longest labels."""

@@ -3,6 +3,7 @@ and their translations), and paging, so a long answer costs only its first page 
 asks for MORE. A stopped number gets nothing until it writes START.
 
 The words are the `stop`, `start`, `more` and `help` lists of every language's commands.yaml.
+MORE with nothing left to send says so (`sms.no_more`) and shows the options again.
 The pages still to send wait in the conversation's marks (the bot's own text, never the user's).
 """
 
@@ -82,6 +83,12 @@ class SmsShaper:
             if word == "more" and st.marks.get(PAGES):
                 pages = json.loads(st.marks.pop(PAGES))
                 return self.paged(Result(st, []), engine, pending=pages)
+            if word == "more" and st.lang and not st.handover:
+                # nothing left: say so with the options again, rather than "not understood"
+                # (twice of which would hand the user to a human for asking to read on)
+                options = engine.options(st).options
+                text, sms = say(lang, "sms.no_more"), say(lang, "sms.no_more", sms=True)
+                return self.paged(Result(st, [Outgoing(text, options, sms_text=sms)]), engine)
             return self.paged(inner(state), engine)
 
         return step

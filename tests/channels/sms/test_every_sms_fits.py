@@ -19,7 +19,7 @@ from bot import LANGUAGES
 from bot.app import App, build_engine, open_app
 from bot.channels.rendering import render_sms
 from bot.channels.sms.shaping import PAGES, SmsShaper
-from bot.channels.sms_segments import sms_cost
+from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.conversation import finished, joined
 from bot.engine.engine import Engine, Result
 from bot.engine.messages import Incoming, Outgoing
@@ -31,6 +31,7 @@ from bot.operators.sink import HandoverSink
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
+from bot.storage import conversations
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
 
@@ -214,3 +215,21 @@ async def test_start_after_stop_comes_back_with_every_menu_option(phone: Phone, 
     numbers = {line.split(" ", 1)[0] for line in option_lines(back)}
     assert numbers == menu_numbers(phone.app.service.engine.bundle), back
     assert sms_cost(back).segments <= MAX
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_more_after_the_last_page_says_so_and_never_reaches_an_operator(
+    phone: Phone, lang: str
+) -> None:
+    engine = phone.app.service.engine
+    more = engine.bundle.lexicon(lang, "commands")["more"][0]
+    await phone.send("u", str(LANGUAGES.index(lang) + 1))
+    for _ in range(3):  # "not understood" twice in a row would hand over to a human
+        (reply,) = await phone.send("u", more)
+        said = fold_for_sms(engine.texts.render(lang, "sms.no_more", sms=True))
+        assert reply.startswith(said), reply
+        assert "\n0 " in reply and phone.hint(lang) not in reply
+    cid = phone.app.service.conversation_id("sms", "u")
+    async with phone.app.service.sessions() as session:
+        _, state = await conversations.load(session, cid, now=phone.now, ttl=phone.app.service.ttl)
+    assert state is not None and not state.handover and state.misses == 0
