@@ -78,11 +78,12 @@ def explain(exc: yaml.MarkedYAMLError, lines: list[str], shown_as: str) -> tuple
         at = f"line {opened.line + 1}, column {opened.column + 1}"
         return Pos(shown_as, opened.line + 1, opened.column + 1), (
             f"the quote opened at {at} is never closed: add the closing quote at the end of"
-            " the text (a quote inside the text is written twice: '' or \\\")"
+            " the text (a quote inside it is written \\\" between double quotes, '' between"
+            " single ones)"
         )
     if context.startswith("while parsing a flow") and opened is not None:
         at = f"line {opened.line + 1}, column {opened.column + 1}"
-        bracket = lines[opened.line][opened.column : opened.column + 1] if opened else "["
+        bracket = lines[opened.line][opened.column : opened.column + 1]
         closer = {"[": "]", "{": "}"}.get(bracket, "the bracket")
         return Pos(shown_as, opened.line + 1, opened.column + 1), (
             f"the '{bracket}' opened at {at} is not closed with '{closer}' (YAML reached"
@@ -96,10 +97,16 @@ def explain(exc: yaml.MarkedYAMLError, lines: list[str], shown_as: str) -> tuple
         "mapping values are not allowed" in problem and _indented_more(lines, line)
     ):
         above = _line_above(lines, line)
+        if _indent(lines, line) == _indent(lines, above):
+            return Pos(shown_as, line, 1), (
+                f"line {line} does not fit the block above it: list items ('- ...') and keys"
+                " ('key: ...') cannot be mixed at the same indentation; check this line and"
+                f" line {above}"
+            )
         return Pos(shown_as, line, 1), (
-            f"line {line} is indented differently from the line above ({_indent(lines, line)}"
-            f" spaces against {_indent(lines, above)} on line {above}): keys of one block start"
-            " in the same column; check the spaces at the start of the line"
+            f"line {line} is indented differently from the line above ({_spaces(lines, line)}"
+            f" against {_spaces(lines, above)} on line {above}): keys of one block start in the"
+            " same column; check the spaces at the start of the line"
         )
     if "mapping values are not allowed" in problem:
         return Pos(shown_as, line, col), (
@@ -121,6 +128,11 @@ def _line_above(lines: list[str], line: int) -> int:
 def _indent(lines: list[str], line: int) -> int:
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     return len(text) - len(text.lstrip(" "))
+
+
+def _spaces(lines: list[str], line: int) -> str:
+    count = _indent(lines, line)
+    return "1 space" if count == 1 else f"{count} spaces"
 
 
 def _indented_more(lines: list[str], line: int) -> bool:
