@@ -26,6 +26,7 @@ from bot import LANGUAGES
 from bot.app import build_engine
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.telegram.render import render
+from bot.conversation import finished
 from bot.engine.engine import SURVEY_DUE, Engine, Result
 from bot.engine.loader import load_or_raise
 from bot.engine.messages import Incoming, OptionOut, SurveyOffered
@@ -228,5 +229,5 @@ class Walk:
             seen.append(engine.handle(state, Incoming(send.text, None, None)))
             return seen[-1]
 
-        result = self.model.shaper(inner, {"text": send.text})(self.state)
+        result = finished(self.model.shaper(inner, {"text": send.text})(self.state))
         return result, seen[0] if seen else None

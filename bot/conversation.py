@@ -93,6 +93,15 @@ def joined(messages: list[Outgoing], notices: Sequence[Outgoing]) -> list[Outgoi
     return out
 
 
+def finished(result: Result) -> Result:
+    """`result` as its channel sends it: its `finish` (SMS paging) applied to its messages, once
+    (the notices must already be joined)."""
+    if result.finish is not None:
+        finish, result.finish = result.finish, None
+        result.messages = finish(result)
+    return result
+
+
 class ConversationService:
     def __init__(
         self,
@@ -184,7 +193,7 @@ class ConversationService:
             if row is not None:
                 await session.delete(row)
                 await session.flush()
-            return result
+            return finished(result)
         ctx = Context(cid, channel, result.state, now)
         await self.settle(session, ctx, row, result, address)
         return result
@@ -199,14 +208,15 @@ class ConversationService:
         return batch
 
     async def record(self, session: AsyncSession, ctx: Context, result: Result) -> None:
-        """After the step: the sinks record its events (they may update state.marks), and
-        their notices join the reply."""
+        """After the step: the sinks record its events (they may update state.marks), their
+        notices join the reply, and the channel finishes it (SMS: pages it, notices included)."""
         for sink in self.sinks:
             await sink.record(session, ctx, result.events)
         if ctx.notices:
             result.messages = joined(result.messages, ctx.notices)
         if ctx.history:
             result.messages = [*ctx.history, *result.messages]
+        finished(result)
 
     async def settle(
         self,

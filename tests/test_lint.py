@@ -65,7 +65,9 @@ def test_cli_exit_status_and_format(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot", "lint", str(root)], capture_output=True, text=True
     )
     assert bad.returncode == 1
-    assert "flows/registration.yaml:7:1: error: YAML syntax" in bad.stdout
+    assert (
+        "flows/registration.yaml:6:16: error: YAML syntax: the '{' opened at line 6" in bad.stdout
+    )
 
 
 def test_a_file_that_does_not_parse_is_one_error_not_a_cascade(tmp_path: Path) -> None:
@@ -96,5 +98,32 @@ def test_cli_sms_report_lists_every_node_costliest_first() -> None:
     assert header.split()[:3] == ["segments", "encoding", "units"]
     costs = [(int(row.split()[0]), int(row.split()[2])) for row in rows]
     assert costs == sorted(costs, reverse=True)
-    assert len(rows) == 3 * 8  # 7 nodes that say something, one with two texts; 3 languages
-    assert any(row.split()[3:5] == ["uz", "registration.deadline"] for row in rows)
+    # 7 nodes that say something, one with two texts, the handover nodes with each notice,
+    # and what the engine says by itself; 3 languages (the language question once)
+    assert len(rows) == 3 * (8 + 2 * 2 + 4) + 1  # mini has no operator.closed, handed_back
+    assert any(row.split()[4:6] == ["uz", "registration.deadline"] for row in rows)
+    assert any(row.split()[5:7] == ["(language", "question)"] for row in rows)
+
+
+def test_cli_prints_errors_first_and_one_line_per_kind_of_warning(tmp_path: Path) -> None:
+    root = broken_copy("unreachable_node", tmp_path)
+    for case in ("reviewed_old", "unknown_target"):
+        for path in (CASES / case).rglob("*.yaml"):
+            shutil.copy(path, root / path.relative_to(CASES / case))
+    for lang in ("ru", "tg"):  # a second text reviewed long ago: two warnings of one kind
+        reviewed = root / "content" / lang / "registration.yaml"
+        reviewed.write_text(reviewed.read_text().replace("2026-11-01", "2020-01-01"))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "lint", str(root)], capture_output=True, text=True
+    )
+    lines = done.stdout.splitlines()
+    kinds = [line.split(": ")[1] for line in lines[:-1]]
+    assert "error" in kinds and kinds == sorted(kinds), lines  # every error before any warning
+    assert sum("over 12 months ago" in line for line in lines) == 1, lines
+    assert any("× texts reviewed over 12 months ago" in line for line in lines), lines
+    verbose = subprocess.run(
+        [sys.executable, "-m", "bot", "lint", "--verbose", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    assert sum("over 12 months ago" in line for line in verbose.stdout.splitlines()) > 1

@@ -6,12 +6,12 @@ from bot.channels.sms_segments import fold_for_sms
 from bot.engine.messages import Outgoing
 
 
-def numbered_options(message: Outgoing, *, separator: str) -> list[str]:
+def numbered_options(message: Outgoing, *, separator: str, sms: bool = False) -> list[str]:
     """Options as lines a user answers with a digit; the operator (0) always comes last. Buttons
-    without a number (negative: offered to tap only) have no line."""
+    without a number (negative: offered to tap only) have no line. `sms`: the short labels."""
     typed = [o for o in message.options if o.number >= 0]
     ordered = sorted(typed, key=lambda o: (o.number == 0, o.number))
-    return [f"{o.number}{separator}{o.label}" for o in ordered]
+    return [f"{o.number}{separator}{(sms and o.sms_label) or o.label}" for o in ordered]
 
 
 def render_plain(message: Outgoing) -> str:
@@ -21,6 +21,7 @@ def render_plain(message: Outgoing) -> str:
 
 
 def render_sms(message: Outgoing) -> str:
-    """The exact SMS body: the shorter `sms` text when there is one, numbered options, folded."""
-    lines = [message.sms_text or message.text, *numbered_options(message, separator=" ")]
+    """The exact SMS body: the shorter `sms` texts and labels when there are, numbered options,
+    folded."""
+    lines = [message.sms_text or message.text, *numbered_options(message, separator=" ", sms=True)]
     return fold_for_sms("\n".join(lines))

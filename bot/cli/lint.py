@@ -1,5 +1,7 @@
-"""`lint [PATH]`: check flows and content like a compiler; exit 1 on any error.
-`lint --sms-report`: what every node costs as an SMS, the most expensive first."""
+"""`lint [PATH]`: check flows and content like a compiler; exit 1 on any error. Errors come
+first, one a line; warnings are summarised one line per kind (with a count and the first place)
+unless `--verbose`, so an error is never buried among them.
+`lint --sms-report`: what every SMS costs, the most expensive first."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.loader import load_bundle
+from bot.engine.problems import Problem
 from bot.engine.texts import Texts
 from bot.lint.checks import lint
 from bot.lint.sms import sms_report
@@ -22,6 +25,9 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="print each node's SMS cost (text and options) in every language, costliest first",
     )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="list every warning, not one line per kind"
+    )
     p.set_defaults(run=run)
 
 
@@ -34,17 +40,40 @@ def run(args: argparse.Namespace) -> int:
     if args.sms_report:
         return _sms_report(root, settings)
     problems = lint(root, settings)
-    for problem in problems:
-        print(problem)
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    print(f"{errors} error(s), {warnings} warning(s)")
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for line in report(errors, warnings, verbose=args.verbose):
+        print(line)
     return 1 if errors else 0
+
+
+def report(errors: list[Problem], warnings: list[Problem], *, verbose: bool) -> list[str]:
+    """The lines lint prints: every error, then the warnings (one line per kind unless
+    `verbose`), then the counts."""
+    lines = [str(p) for p in errors]
+    if verbose:
+        lines += [str(p) for p in warnings]
+    else:
+        kinds: dict[str, list[Problem]] = {}
+        for problem in warnings:
+            kinds.setdefault(problem.kind or problem.message, []).append(problem)
+        for kind, found in kinds.items():
+            first = found[0]
+            if len(found) == 1:
+                lines.append(str(first))
+            else:
+                lines.append(f"{first.pos}: warning: {len(found)} × {kind} (first here)")
+    summary = f"{len(errors)} error(s), {len(warnings)} warning(s)"
+    if warnings and not verbose:
+        summary += " (--verbose lists every warning)"
+    lines.append(summary)
+    return lines
 
 
 def _sms_report(root: Path, settings: Settings) -> int:
     bundle, problems = load_bundle(root)
-    for line in sms_report(bundle, Texts(bundle, settings.hotline)):
+    texts = Texts(bundle, settings.hotline)
+    for line in sms_report(bundle, texts, settings.twilio.max_segments):
         print(line)
     errors = [p for p in problems if p.severity == "error"]
     for problem in errors:

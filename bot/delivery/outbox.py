@@ -30,7 +30,10 @@ def body_of(message: Outgoing) -> dict[str, Any]:
     """The clear body of a message (the shape stored before bodies were sealed)."""
     body: dict[str, Any] = {
         "text": message.text,
-        "options": [[o.id, o.label, o.number] for o in message.options],
+        "options": [
+            [o.id, o.label, o.number, *([o.sms_label] if o.sms_label else [])]
+            for o in message.options
+        ],
     }
     if message.sms_text is not None and message.sms_text != message.text:
         body["sms_text"] = message.sms_text
@@ -52,7 +55,10 @@ def message_of(body: dict[str, Any], sealer: Sealer) -> Outgoing:
     ValueError when it was sealed with another key."""
     if SEALED in body:
         body = jsontext.loads(sealer.open_text(body[SEALED]))
-    options = tuple(OptionOut(str(i), str(label), int(n)) for i, label, n in body["options"])
+    options = tuple(
+        OptionOut(str(i), str(label), int(n), str(short[0]) if short else None)
+        for i, label, n, *short in body["options"]
+    )
     return Outgoing(
         str(body["text"]),
         options,

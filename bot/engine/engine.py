@@ -8,7 +8,7 @@ understanding of a topic; what is left is 'not understood'.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot import LANGUAGES
@@ -67,6 +67,10 @@ class Result:
     state: State
     messages: list[Outgoing] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    finish: Callable[[Result], list[Outgoing]] | None = field(default=None, repr=False)
+    """What a channel still does to the messages once the turn is complete, after the service
+    has joined its notices to them (SMS: paging, so a notice is paged with the text it joins);
+    it may update `state`. Applied once by `bot.conversation.finished`."""
 
 
 class Engine:
@@ -420,6 +424,7 @@ class _Turn:
         self.st.lang = lang
         self.events.append(LanguageChosen(lang))
         welcome = self.e.texts.render(lang, "common.welcome")
+        sms_welcome = self.e.texts.render(lang, "common.welcome", sms=True)
         self.enter(self.b.menu_ref, remember=False)
         first = self.out[-1]
         options = first.options
@@ -432,17 +437,17 @@ class _Turn:
         self.out[-1] = Outgoing(
             f"{welcome}\n\n{first.text}",
             options,
-            sms_text=f"{welcome}\n{first.sms_text or first.text}",
+            sms_text=f"{sms_welcome}\n{first.sms_text or first.text}",
         )
 
     def ask_language(self) -> None:
         self.leave_handover()
         self.st.node = LANGUAGE_NODE
         options = self.current_options()
-        prompt = "\n".join(
-            self.e.texts.render(lang, "common.language.prompt") for lang in LANGUAGES
-        )
-        self.out.append(Outgoing(prompt, options.options, sms_text=prompt))
+        render, key = self.e.texts.render, "common.language.prompt"
+        prompt = "\n".join(render(lang, key) for lang in LANGUAGES)
+        sms = "\n".join(render(lang, key, sms=True) for lang in LANGUAGES)
+        self.out.append(Outgoing(prompt, options.options, sms_text=sms))
 
     def suggest(self, topics: Sequence[str]) -> None:
         self.leave_handover()

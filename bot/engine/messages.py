@@ -19,11 +19,13 @@ class Incoming:
 class OptionOut:
     """A button as the user sees it. `id` is short ASCII (it travels as Telegram callback data);
     `number` is what a user types to choose it (0 is always the operator; negative: a button
-    only, never listed for typing)."""
+    only, never listed for typing). `sms_label`: the label's shorter `sms:` variant, if any
+    (an SMS menu is paid by the segment)."""
 
     id: str
     label: str
     number: int
+    sms_label: str | None = None
 
 
 @dataclass(frozen=True)

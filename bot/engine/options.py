@@ -46,6 +46,8 @@ class OptionSet:
         for option, action in self.pairs:
             if forms & variants(option.label):
                 return action
+            if option.sms_label and forms & variants(option.sms_label):
+                return action
         return None
 
 
@@ -55,7 +57,9 @@ def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
 
     def add(option_id: str, label_key: str, action: Action) -> None:
         label = texts.render(lang, label_key)
-        pairs.append((OptionOut(option_id, label, len(pairs) + 1), action))
+        short = texts.render(lang, label_key, sms=True)
+        option = OptionOut(option_id, label, len(pairs) + 1, short if short != label else None)
+        pairs.append((option, action))
 
     if st.node == LANGUAGE_NODE or st.lang is None:
         for code in LANGUAGES:
@@ -79,5 +83,9 @@ def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
         add("nav:menu", "common.nav.menu", Action("menu"))
     if flow != OPERATOR_FLOW:
         label = texts.render(lang, "common.nav.operator")
-        pairs.append((OptionOut("nav:operator", label, OPERATOR_NUMBER), Action("operator")))
+        short = texts.render(lang, "common.nav.operator", sms=True)
+        operator = OptionOut(
+            "nav:operator", label, OPERATOR_NUMBER, short if short != label else None
+        )
+        pairs.append((operator, Action("operator")))
     return OptionSet(tuple(pairs))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -27,6 +27,8 @@ class Problem:
     pos: Pos
     severity: Severity
     message: str
+    kind: str = field(default="", compare=False)
+    """What sort of problem, in a few words, for a summary line ("texts awaiting review")."""
 
     def __str__(self) -> str:
         return f"{self.pos}: {self.severity}: {self.message}"

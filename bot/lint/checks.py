@@ -25,7 +25,8 @@ from bot.engine.model import (
 )
 from bot.engine.problems import Pos, Problem
 from bot.engine.texts import SYSTEM_KEYS, Texts, placeholders
-from bot.lint.sms import node_sms
+from bot.lint.sms import LANGUAGE_QUESTION, NodeSms, node_sms
+from bot.operators.hours import Hours
 from bot.settings import Settings
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -40,6 +41,14 @@ LEXICON_KEYS = {
     "danger": {"phrases"},
     "keywords": set(TOPICS),
 }
+# Kinds of warnings, each summarised in one line unless --verbose.
+UNREACHABLE = "nodes no user can reach"
+WORD_LIST = "unknown word lists"
+SMS_BUDGET = "SMS over the segment budget"
+SMS_PAGED = "SMS sent in pages (MORE)"
+REVIEW_OLD = "texts reviewed over 12 months ago"
+SCRIPT = "Uzbek texts in Cyrillic"
+DRAFTS = "languages with draft texts awaiting a native speaker's check"
 # Optional, but every language has them or none does. The commands are read by the SMS channel only.
 OPTIONAL_LEXICON_KEYS = {
     "commands": {"stop", "start", "more"},
@@ -58,7 +67,7 @@ def lint(root: Path, settings: Settings, today: dt.date | None = None) -> list[P
     problems += _lexicons(bundle)
     problems += _placeholders(bundle, texts)
     problems += _limits(bundle, texts, settings.sms_segment_budget)
-    problems += _sms_budget(bundle, texts, settings.sms_segment_budget)
+    problems += _sms_budget(bundle, texts, settings)
     problems += _provenance(bundle, today)
     problems += _scripts(bundle)
     problems += _drafts(bundle)
@@ -122,7 +131,9 @@ def _unreachable(bundle: Bundle) -> list[Problem]:
     for flow in bundle.flows.values():
         for node in flow.nodes.values():
             if node.ref not in seen:
-                problems.append(Problem(node.pos, "warning", f"node '{node.ref}' is unreachable"))
+                problems.append(
+                    Problem(node.pos, "warning", f"node '{node.ref}' is unreachable", UNREACHABLE)
+                )
     return problems
 
 
@@ -153,7 +164,7 @@ def _lexicons(bundle: Bundle) -> list[Problem]:
             for key in sorted((required | (optional & anywhere)) - have):
                 problems.append(Problem(where, "error", f"word list '{key}' is missing in {lang}"))
             for key in sorted(have - required - optional):
-                problems.append(Problem(where, "warning", f"unknown word list '{key}'"))
+                problems.append(Problem(where, "warning", f"unknown word list '{key}'", WORD_LIST))
     return problems
 
 
@@ -209,33 +220,55 @@ def _limits(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
                         "warning",
                         f"costs {cost.segments} SMS segments ({cost.encoding}, {cost.units} units)"
                         f" in {lang}; budget {budget}: add or shorten 'sms:'",
+                        SMS_BUDGET,
                     )
                 )
     return problems
 
 
-def _sms_budget(bundle: Bundle, texts: Texts, budget: int) -> list[Problem]:
-    """A node's whole SMS (its text and numbered options) over the budget of segments."""
+def _sms_budget(bundle: Bundle, texts: Texts, settings: Settings) -> list[Problem]:
+    """Every SMS a user can get, paged as the SMS channel pages it: an error when its options
+    would fall off the first page (the user pays for MORE before they can answer), a warning
+    when a text without options is paged or a single page costs more than the budget."""
     problems = []
-    for sms in node_sms(bundle, texts):
-        if sms.cost.segments <= budget:
-            continue
-        alone = sms_cost(fold_for_sms(texts.render(sms.lang, sms.key, sms=True)))
+    budget, most = settings.sms_segment_budget, settings.twilio.max_segments
+    hours = Hours(settings.hotline)
+    for sms in node_sms(bundle, texts, most, hours):
+        cost = sms.cost
+        what = f"{_what(sms)} costs {cost.segments} SMS segments ({cost.encoding}, {cost.units}"
+        what += f" units) in {sms.lang}"
+        key = sms.key.split(" + ", 1)[0]
+        alone = sms_cost(fold_for_sms(texts.render(sms.lang, key, sms=True)))
         fix = (
             "shorten 'sms:' or the option labels"
-            if alone.segments <= budget
+            if alone.segments <= most
             else "add or shorten 'sms:'"
         )
-        problems.append(
-            Problem(
-                sms.pos,
-                "warning",
-                f"node '{sms.ref}' as an SMS with its options costs {sms.cost.segments} segments"
-                f" ({sms.cost.encoding}, {sms.cost.units} units) in {sms.lang}; budget {budget}:"
-                f" {fix}",
+        if sms.ref == LANGUAGE_QUESTION and cost.segments > 1:
+            message = f"{what}: everyone's first SMS must be one segment; shorten 'sms:'"
+            problems.append(Problem(sms.pos, "error", message))
+        elif sms.options_fall_off:
+            message = (
+                f"{what}: over SMS_MAX_SEGMENTS {most}, its options would fall off the page; {fix}"
             )
-        )
+            problems.append(Problem(sms.pos, "error", message))
+        elif len(sms.pages) > 1:
+            message = f"{what}: sent as {len(sms.pages)} pages (MORE); add or shorten 'sms:'"
+            problems.append(Problem(sms.pos, "warning", message, SMS_PAGED))
+        elif cost.segments > budget:
+            problems.append(
+                Problem(sms.pos, "warning", f"{what}; budget {budget}: {fix}", SMS_BUDGET)
+            )
     return problems
+
+
+def _what(sms: NodeSms) -> str:
+    notice = sms.key.partition(" + ")[2]
+    if sms.ref.startswith("("):
+        return f"the SMS {sms.ref[1:-1]} ({sms.key})"
+    if notice:
+        return f"node '{sms.ref}' as an SMS with its options and the notice '{notice}'"
+    return f"node '{sms.ref}' as an SMS with its options"
 
 
 def _answer_keys(bundle: Bundle) -> set[str]:
@@ -259,7 +292,12 @@ def _provenance(bundle: Bundle, today: dt.date) -> list[Problem]:
                 )
             if entry.reviewed and today - entry.reviewed > REVIEW_MAX_AGE:
                 problems.append(
-                    Problem(entry.pos, "warning", f"reviewed {entry.reviewed}: over 12 months ago")
+                    Problem(
+                        entry.pos,
+                        "warning",
+                        f"reviewed {entry.reviewed}: over 12 months ago",
+                        REVIEW_OLD,
+                    )
                 )
     return problems
 
@@ -269,7 +307,7 @@ def _scripts(bundle: Bundle) -> list[Problem]:
     for entry in bundle.texts.get("uz", {}).values():
         if CYRILLIC.search(entry.text):
             problems.append(
-                Problem(entry.pos, "warning", "Uzbek text in Cyrillic: write it in Latin")
+                Problem(entry.pos, "warning", "Uzbek text in Cyrillic: write it in Latin", SCRIPT)
             )
     return problems
 
@@ -286,6 +324,7 @@ def _drafts(bundle: Bundle) -> list[Problem]:
                     "warning",
                     f"{drafts} of {len(entries)} texts are drafts"
                     " awaiting a native speaker's check",
+                    DRAFTS,
                 )
             )
     return problems

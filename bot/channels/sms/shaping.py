@@ -6,13 +6,14 @@ The words are the `stop`, `start`, `more` and `help` lists of every language's c
 Twilio's Advanced Opt-Out may recognise a stop, start or help word of its own (OptOutType, the
 `opt_out` of the update): it counts the same, except that on a stop Twilio has already confirmed
 and blocks what follows, so nothing is sent. A stop is counted (`OptedOut`) when it stops.
+MORE with nothing left to send says so (`sms.no_more`) and shows the options again.
 The pages still to send wait in the conversation's marks (the bot's own text, never the user's).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.channels.rendering import render_sms
@@ -23,6 +24,7 @@ from bot.engine.engine import Engine, Result
 from bot.engine.messages import Event, OptedOut, Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import OPTED_OUT, State
+from bot.engine.texts import Texts
 
 STOPPED = OPTED_OUT
 PAGES = "sms:more"
@@ -87,23 +89,44 @@ class SmsShaper:
             if word == "more" and st.marks.get(PAGES):
                 pages = json.loads(st.marks.pop(PAGES))
                 return self.paged(Result(st, []), engine, pending=pages)
+            if word == "more" and st.lang and not st.handover:
+                # nothing left: say so with the options again, rather than "not understood"
+                # (twice of which would hand the user to a human for asking to read on)
+                options = engine.options(st).options
+                text, sms = say(lang, "sms.no_more"), say(lang, "sms.no_more", sms=True)
+                return self.paged(Result(st, [Outgoing(text, options, sms_text=sms)]), engine)
             return self.paged(inner(state), engine)
 
         return step
 
     def paged(self, result: Result, engine: Engine, pending: list[str] | None = None) -> Result:
-        """One SMS for the whole turn, cut into pages within the budget: the first is sent, the
-        rest wait for MORE."""
-        st = result.state
-        st.marks.pop(PAGES, None)
-        if pending:
-            pages = pending
-        elif result.messages:
-            body = "\n".join(render_sms(m) for m in result.messages)
-            hint = engine.texts.render(st.lang or "ru", "sms.more_hint", sms=True)
-            pages = paginate(body, self.max_segments, hint)
-        else:
-            return result
-        if len(pages) > 1:
-            st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
-        return Result(st, [Outgoing(pages[0], sms_text=pages[0])], result.events)
+        """`result` to be sent as one SMS for the whole turn, cut into pages within the budget:
+        the first is sent, the rest wait for MORE. The cutting is left to the service
+        (`Result.finish`), so that a notice it joins (a queue position, the hours) is paged with
+        the text and the options stay last."""
+
+        def finish(done: Result) -> list[Outgoing]:
+            st = done.state
+            st.marks.pop(PAGES, None)
+            pages = pending or sms_pages(done.messages, engine.texts, st.lang, self.max_segments)
+            if not pages:
+                return []
+            if len(pages) > 1:
+                st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
+            return [Outgoing(pages[0], sms_text=pages[0])]
+
+        result.finish = finish
+        return result
+
+
+def sms_pages(
+    messages: Sequence[Outgoing], texts: Texts, lang: str | None, max_segments: int
+) -> list[str]:
+    """The pages of one turn's messages as one SMS (`[]` when there is nothing to say): every
+    page within `max_segments`, each but the last ending with the MORE hint, the numbered
+    options last. What the SMS channel sends, and what lint costs."""
+    if not messages:
+        return []
+    body = "\n".join(render_sms(m) for m in messages)
+    hint = texts.render(lang or "ru", "sms.more_hint", sms=True)
+    return paginate(body, max_segments, hint)

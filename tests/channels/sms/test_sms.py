@@ -111,7 +111,17 @@ async def test_stop_silences_until_start(sms_served: SmsServed) -> None:
     assert replies[3].startswith(say(sms_served, "uz", "sms.started"))
 
 
-async def test_a_long_answer_is_paged_and_continued_on_more(sms_served: SmsServed) -> None:
+async def test_a_long_answer_is_paged_and_continued_on_more(
+    tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
+) -> None:
+    # the shipped answers fit SMS_MAX_SEGMENTS=3 with their options; with 2 they are paged
+    settings = sms_settings(tmp_path, database_url, fake_twilio, SMS_MAX_SEGMENTS="2")
+    async with running(settings) as run:
+        served = SmsServed(run.url, run.client, run.runtime, fake_twilio)
+        await paged_and_continued(served)
+
+
+async def paged_and_continued(sms_served: SmsServed) -> None:
     number = "+79161234567"
     for typed in ("1", "1", "1"):  # Russian, work permit, Uzbekistan: an answer with 7 options
         await sms_served.sms(number, typed)
