@@ -21,13 +21,24 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.engine.clauses import Focus
 from bot.engine.danger import DangerSigns
+from bot.engine.endings import fold_endings
 from bot.engine.translit import words
 from bot.engine.understanding import Guess, Understood
 from bot.engine.vocabulary import Vocabulary, similarity
 
 OPERATOR = "operator"
 """The pseudo-topic of a message asking for a human; `Understood.best` may carry it."""
+QUESTION_WORDS = "question_words"
+CONTRAST_WORDS = "contrast_words"
+PURPOSE_WORDS = "purpose_words"
+"""Word lists of keywords.yaml that are not topics: they find the asking clause (clauses.py)."""
+NOT_TOPICS = frozenset({QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS})
+BACKGROUND = 0.0
+"""Weight of evidence from clauses that do not ask, when the asking clause names a topic too:
+none. "Патент есть, где сделать регистрацию" asks about registration; the patent is context, and
+even as a weak runner-up it would make the answer a coin toss between two topics."""
 
 PHRASE_BONUS = 0.5
 """Extra weight per extra word of a phrase: "разрешение на работу" says more than "работа"."""
@@ -68,6 +79,7 @@ class _Hit:
     phrase: _Phrase
     similarity: float
     positions: frozenset[int]
+    focus: bool
 
 
 def score(evidence: float, others: Sequence[float]) -> float:
@@ -101,15 +113,31 @@ class Matcher:
 
         for lang, topics in keywords.items():
             for topic, phrases in topics.items():
-                add(topic, lang, phrases or ())
+                if topic not in NOT_TOPICS:
+                    add(topic, lang, phrases or ())
         for lang, phrases in (operator_words or {}).items():
             add(OPERATOR, lang, phrases or ())
 
         self._labels: dict[str, list[str]] = {}
-        self._vocab = Vocabulary(w for _, phrase_words in entries for w in phrase_words)
+        folded = {lang: fold_endings(items or ()) for lang, items in (danger_endings or {}).items()}
+        word_endings: dict[str, frozenset[str]] = {}
+        for (_, phrase_words), langs in entries.items():
+            for lang in langs & folded.keys():
+                for w in phrase_words:
+                    word_endings[w] = word_endings.get(w, frozenset()) | folded[lang]
+        self._vocab = Vocabulary(
+            (w for _, phrase_words in entries for w in phrase_words), word_endings
+        )
         sharing: dict[tuple[str, ...], set[str]] = {}
         for label, phrase_words in entries:
             sharing.setdefault(phrase_words, set()).add(label)
+        question, contrast, purpose = (
+            [str(w) for topics in keywords.values() for w in topics.get(key) or ()]
+            for key in (QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS)
+        )
+        self._focus = Focus(
+            question, contrast, purpose, names=lambda w: bool(self._vocab.lookup(w))
+        )
         self._phrases: list[_Phrase] = []
         self._by_word: list[list[int]] = [[] for _ in self._vocab.words]
         for (label, phrase_words), langs in entries.items():
@@ -171,7 +199,8 @@ class Matcher:
     def _hits(self, text: str) -> list[_Hit]:
         best: dict[int, tuple[float, int]] = {}
         looked_up: dict[str, dict[int, float]] = {}
-        for position, token in enumerate(words(text)):
+        focused = self._focus(text)
+        for position, token in enumerate(focused.words):
             if token not in looked_up:
                 looked_up[token] = self._vocab.lookup(token)
             for i, sim in looked_up[token].items():
@@ -186,7 +215,8 @@ class Matcher:
             positions = frozenset(position for _, position in found)
             mean = sum(sim for sim, _ in found) / len(found)
             if len(positions) == len(found) and (len(found) > 1 or mean >= MIN_SINGLE):
-                hits.append(_Hit(phrase, mean, positions))
+                focus = any(focused.focus[p] for p in positions)
+                hits.append(_Hit(phrase, mean, positions, focus))
         return hits
 
     @staticmethod
@@ -198,15 +228,20 @@ class Matcher:
             for h in hits
             if not any(h.positions < o.positions and o.phrase.label != h.phrase.label for o in hits)
         ]
+        # The asking clause decides (clauses.py): other clauses' topics weigh less, unless the
+        # asking clause names no topic at all.
+        asked = any(h.focus for h in kept)
         weighed = sorted(
             (
                 -h.phrase.weight
                 * h.similarity
-                * (1.0 if lang in h.phrase.langs else OTHER_LANGUAGE),
+                * (1.0 if lang in h.phrase.langs else OTHER_LANGUAGE)
+                * (1.0 if h.focus or not asked else BACKGROUND),
                 h.phrase.words,
                 h,
             )
             for h in kept
+            if h.focus or not asked or BACKGROUND
         )
         evidence: dict[str, float] = {}
         used: dict[str, set[int]] = {}
