@@ -313,7 +313,13 @@ def test_unclear_text_picks_no_option(matcher: Matcher, text: str, labels: list[
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_word_lists_have_every_topic_and_one_danger_key(lang: str) -> None:
     keywords = _yaml(ROOT / "content" / lang / "keywords.yaml")
-    assert set(keywords) == {*TOPICS, "question_words", "contrast_words", "purpose_words"}
+    assert set(keywords) == {
+        *TOPICS,
+        "question_words",
+        "contrast_words",
+        "purpose_words",
+        "condition_words",
+    }
     assert all(keywords[t] for t in TOPICS)
     assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases", "endings"}
 
@@ -553,3 +559,25 @@ def test_what_something_is_for_is_not_the_question(text: str, lang: str, expecte
     }
     keywords["uz"]["work_permit"] = keywords["tg"]["work_permit"] = ["patent"]
     assert topic(Matcher(keywords, {}), text, lang) == expected
+
+
+def test_a_condition_clause_is_not_the_question() -> None:
+    keywords = {
+        "ru": {
+            "citizenship": ["гражданств"],
+            "residence_permit": ["внж"],
+            "question_words": ["как"],
+            "condition_words": ["если"],
+        }
+    }
+    m = Matcher(keywords, {})
+    assert topic(m, "как получить гражданство если у меня внж", "ru") == "citizenship"
+    assert topic(m, "если у меня внж как получить гражданство", "ru") == "citizenship"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("квоты на этот год ещё есть", "ru"), ("kvota kerakmi", "uz"), ("квота чист", "tg")],
+)
+def test_a_general_quota_question_reaches_quota(matcher: Matcher, text: str, lang: str) -> None:
+    assert topic(matcher, text, lang) == "quota"

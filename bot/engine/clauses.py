@@ -5,7 +5,9 @@ People describe their situation and then ask, in one message. Counting which top
 answers the wrong question; the clause that asks is the one to answer. A message is cut into
 clauses at punctuation and at contrast words (но, а, lekin, ammo, вале...). When some clauses hold
 a question or request word (как, где, нужно, qanday, kerak, чӣ тавр, лозим...) and others do not,
-the asking clauses are the focus; when none asks, the clause after the last contrast word is ("...,
+the asking clauses are the focus; a clause opened by a condition word (если, agar, агар), up to a
+punctuation mark or a question word, is never the question while another clause is ("как получить
+гражданство, если у меня ВНЖ"); when none asks, the clause after the last contrast word is ("...,
 а работодатель не платит"). Otherwise every word is in focus. Editors keep both word lists per
 language in content/<lang>/keywords.yaml (`question_words`, `contrast_words`); every language's
 words count in every message, as people mix languages.
@@ -56,6 +58,7 @@ class Focus:
         question_words: Iterable[str],
         contrast_words: Iterable[str],
         purpose_words: Iterable[str] = (),
+        condition_words: Iterable[str] = (),
         names: Callable[[str], bool] = lambda token: False,
     ) -> None:
         """`names` says whether a skeleton word names something (is a keyword's word): a purpose
@@ -66,6 +69,7 @@ class Focus:
         self._ask_prefixes = frozenset(w for w in asks if len(w) >= PREFIX_FROM)
         self._prefix_lengths = sorted({len(w) for w in self._ask_prefixes})
         self._contrast = frozenset(fold_word(w) for w in contrast_words) - {""}
+        self._condition = frozenset(fold_word(w) for w in condition_words) - {""}
         self._purpose: dict[str, int] = {}
         for marker in purpose_words:
             before, _, after = str(marker).partition(SLOT)
@@ -91,19 +95,26 @@ class Focus:
     def _focus(self, text: str) -> Focused:
         clauses: list[list[str]] = []
         after_contrast: list[bool] = []
+        conditional: list[bool] = []
         for piece in clause_tokens(text):
             clauses.append([])
             after_contrast.append(False)
+            conditional.append(False)
             for token in piece:
-                if token in self._contrast:
-                    if clauses[-1]:
-                        clauses.append([])
-                        after_contrast.append(True)
-                    else:
-                        after_contrast[-1] = True
-                else:
+                opens = token in self._contrast or token in self._condition
+                # Unpunctuated, a condition ends where the question starts ("если ВНЖ как ...").
+                if (opens or (conditional[-1] and self._asks(token))) and clauses[-1]:
+                    clauses.append([])
+                    after_contrast.append(False)
+                    conditional.append(False)
+                after_contrast[-1] |= token in self._contrast
+                conditional[-1] |= token in self._condition
+                if not opens:
                     clauses[-1].append(token)
-        asking = [any(map(self._asks, clause)) for clause in clauses]
+        asking = [
+            any(map(self._asks, clause)) and not condition
+            for clause, condition in zip(clauses, conditional, strict=True)
+        ]
         if any(asking) and not all(asking):
             focus = asking
         elif not any(asking) and any(after_contrast[1:]):
@@ -111,6 +122,8 @@ class Focus:
             focus = [i >= last for i in range(len(clauses))]
         else:
             focus = [True] * len(clauses)
+        if not all(conditional):
+            focus = [f and not c for f, c in zip(focus, conditional, strict=True)]
         kept: list[tuple[str, bool]] = []
         for clause, in_focus in zip(clauses, focus, strict=True):
             kept += self._purposes(clause, in_focus)

@@ -36,9 +36,10 @@ def is_endings(rest: str, before: str, endings: frozenset[str]) -> bool:
 
 
 def roots(word: str, endings: frozenset[str]) -> set[str]:
-    """The roots a skeleton word may be made of: the word without one or more endings at its
-    end, each root at least MIN_ROOT letters ("ruihatga" gives "ruihat")."""
-    found: set[str] = set()
+    """The roots a skeleton word may be made of: the word itself, and the word without one or
+    more endings at its end, each root at least MIN_ROOT letters ("ruihatga" gives
+    "ruihatga" and "ruihat"). Typed, a root may be followed by endings ("dubai" + "ga")."""
+    found: set[str] = {word} if len(word) >= MIN_ROOT else set()
     for end in range(MIN_ROOT, len(word)):
         root = word[:end]
         if is_endings(word[end:], root[-1], endings):

@@ -33,8 +33,9 @@ OPERATOR = "operator"
 QUESTION_WORDS = "question_words"
 CONTRAST_WORDS = "contrast_words"
 PURPOSE_WORDS = "purpose_words"
+CONDITION_WORDS = "condition_words"
 """Word lists of keywords.yaml that are not topics: they find the asking clause (clauses.py)."""
-NOT_TOPICS = frozenset({QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS})
+NOT_TOPICS = frozenset({QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS, CONDITION_WORDS})
 BACKGROUND = 0.0
 """Weight of evidence from clauses that do not ask, when the asking clause names a topic too:
 none. "Патент есть, где сделать регистрацию" asks about registration; the patent is context, and
@@ -131,13 +132,11 @@ class Matcher:
         sharing: dict[tuple[str, ...], set[str]] = {}
         for label, phrase_words in entries:
             sharing.setdefault(phrase_words, set()).add(label)
-        question, contrast, purpose = (
+        question, contrast, purpose, condition = (
             [str(w) for topics in keywords.values() for w in topics.get(key) or ()]
-            for key in (QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS)
+            for key in (QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS, CONDITION_WORDS)
         )
-        self._focus = Focus(
-            question, contrast, purpose, names=lambda w: bool(self._vocab.lookup(w))
-        )
+        self._focus = Focus(question, contrast, purpose, condition, names=self._names)
         self._phrases: list[_Phrase] = []
         self._by_word: list[list[int]] = [[] for _ in self._vocab.words]
         for (label, phrase_words), langs in entries.items():
@@ -147,6 +146,10 @@ class Matcher:
             for i in ids:
                 self._by_word[i].append(len(self._phrases))
             self._phrases.append(_Phrase(label, ids, weight, frozenset(langs)))
+
+    def _names(self, token: str) -> bool:
+        """Whether a typed skeleton word is a keyword's word on its own (not a short stem)."""
+        return max(self._vocab.lookup(token).values(), default=0.0) >= MIN_SINGLE
 
     def understand(self, text: str, lang: str) -> Understood:
         """Danger signs, the confident topic if any, else the plausible ones (see understanding)."""
@@ -197,14 +200,19 @@ class Matcher:
         return found
 
     def _hits(self, text: str) -> list[_Hit]:
+        # Each known word is taken where it is typed most alike, in the asking clause if it is
+        # typed there at all (clauses.py).
         best: dict[int, tuple[float, int]] = {}
+        rank: dict[int, tuple[bool, float]] = {}
         looked_up: dict[str, dict[int, float]] = {}
         focused = self._focus(text)
         for position, token in enumerate(focused.words):
             if token not in looked_up:
                 looked_up[token] = self._vocab.lookup(token)
             for i, sim in looked_up[token].items():
-                if sim > best.get(i, (0.0, -1))[0]:
+                here = (focused.focus[position], sim)
+                if i not in rank or here > rank[i]:
+                    rank[i] = here
                     best[i] = (sim, position)
         hits: list[_Hit] = []
         for index in sorted({p for i in best for p in self._by_word[i]}):
@@ -222,11 +230,18 @@ class Matcher:
     @staticmethod
     def _evidence(hits: list[_Hit], lang: str) -> dict[str, float]:
         # Longest match wins: a phrase whose words all belong to a longer phrase of another topic
-        # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence.
+        # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence, unless
+        # that longer phrase is only a weaker guess ("vizali" exact against "ishchi viza" read
+        # from "ishchilar ... vizali" through a two-letter stem).
         kept = [
             h
             for h in hits
-            if not any(h.positions < o.positions and o.phrase.label != h.phrase.label for o in hits)
+            if not any(
+                h.positions < o.positions
+                and o.phrase.label != h.phrase.label
+                and o.similarity >= h.similarity
+                for o in hits
+            )
         ]
         # The asking clause decides (clauses.py): other clauses' topics weigh less, unless the
         # asking clause names no topic at all.

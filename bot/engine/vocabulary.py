@@ -181,7 +181,7 @@ class Vocabulary:
                     short = length < 4 and not is_abbreviation(prefix)
                     found[i] = max(found.get(i, 0.0), SHORT_INFLECTED if short else INFLECTED)
         self._add_roots(token, found)
-        if not found:
+        if max(found.values(), default=0.0) < INFLECTED:
             self._add_compounds(token, found)
         if not found and token not in COMMON_WORDS:
             self._add_typos(token, found)
@@ -194,7 +194,9 @@ class Vocabulary:
                 break
             for i, endings in self._roots.get(token[:length], ()):
                 rest = token[length:]
-                if i not in found and (not rest or is_endings(rest, token[length - 1], endings)):
+                if found.get(i, 0.0) < INFLECTED and (
+                    not rest or is_endings(rest, token[length - 1], endings)
+                ):
                     found[i] = INFLECTED
 
     def _add_compounds(self, token: str, found: dict[int, float]) -> None:
