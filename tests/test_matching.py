@@ -313,7 +313,13 @@ def test_unclear_text_picks_no_option(matcher: Matcher, text: str, labels: list[
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_word_lists_have_every_topic_and_one_danger_key(lang: str) -> None:
     keywords = _yaml(ROOT / "content" / lang / "keywords.yaml")
-    assert set(keywords) == set(TOPICS)
+    assert set(keywords) == {
+        *TOPICS,
+        "question_words",
+        "contrast_words",
+        "purpose_words",
+        "condition_words",
+    }
     assert all(keywords[t] for t in TOPICS)
     assert set(_yaml(ROOT / "content" / lang / "danger.yaml")) == {"phrases", "endings"}
 
@@ -437,3 +443,141 @@ def test_read_eval_reads_both_formats() -> None:
     assert [r.urgent for r in rows[:5]] == [False, False, False, True, True]
     assert not any(r.legacy for r in rows)
     assert all(r.legacy and r.urgent is None for r in match_cli.read_rows(EVAL))
+
+
+# --- question clause, endings, compounds (the "understanding" issue, items 3, 4 and 6) ----------
+
+
+FOCUS_KEYWORDS = {
+    "ru": {
+        "work_permit": ["патент"],
+        "registration": ["регистрац"],
+        "health": ["рентген"],
+        "labour_rights": ["не платит"],
+        "question_words": ["нужен", "как", "где"],
+        "contrast_words": ["но", "а"],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("у меня патент уже есть, где сделать регистрацию", "registration"),
+        ("регистрацию сделал, нужен ли рентген", "health"),
+        ("у меня патент и регистрация, а работодатель не платит", "labour_rights"),
+        ("патент есть но работодатель не платит", "labour_rights"),
+    ],
+)
+def test_the_clause_that_asks_decides_between_two_topics(text: str, expected: str) -> None:
+    assert topic(Matcher(FOCUS_KEYWORDS, {}), text, "ru") == expected
+
+
+def test_without_a_question_clause_two_topics_still_tie() -> None:
+    understood = Matcher(FOCUS_KEYWORDS, {}).understand("патент и регистрация", "ru")
+    assert understood.best is None
+    assert {g.topic for g in understood.candidates} == {"work_permit", "registration"}
+
+
+def test_a_topic_only_in_the_background_clause_is_still_found() -> None:
+    # The asking clause names no topic: the rest of the message is all there is to go on.
+    assert topic(Matcher(FOCUS_KEYWORDS, {}), "регистрация есть, как быть", "ru") == "registration"
+
+
+def test_question_and_contrast_words_are_not_topics() -> None:
+    understood = Matcher(FOCUS_KEYWORDS, {}).understand("как", "ru")
+    assert (understood.best, understood.candidates) == (None, ())
+
+
+def test_keywords_written_inflected_match_other_forms_through_the_endings() -> None:
+    keywords = {
+        "uz": {"registration": ["ro'yxatga olish"]},
+        "tg": {"citizenship": ["шаҳрвандӣ гирифтан"]},
+    }
+    endings = {"uz": ["ga", "dan", "lar", "im", "ni", "ish", "dim"], "tg": ["ан", "ам", "ро", "и"]}
+    m = Matcher(keywords, {}, danger_endings=endings)
+    assert topic(m, "ro'yxatdan olishim kerak", "uz") == "registration"
+    assert topic(m, "шаҳрвандиро гирифтам", "tg") == "citizenship"
+    # Without the language's endings "гирифтам" is not "гирифтан" (an ending is not a typo).
+    assert topic(Matcher(keywords, {}), "шаҳрвандиро гирифтам", "tg") is None
+
+
+def test_a_compound_of_a_short_head_and_a_long_keyword_is_that_keyword() -> None:
+    m = Matcher({"ru": {"health": ["освидетельствовани"]}}, {})
+    assert topic(m, "медосвидетельствование где пройти", "ru") == "health"
+    assert topic(m, "свидетельство о рождении", "ru") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("полис дмс где купить", "ru", "health"),
+        ("dms polis qayerdan olsa bo'ladi", "uz", "health"),
+        ("полиси дмс аз куҷо харам", "tg", "health"),
+        ("нужен ли рентген для патента", "ru", "health"),
+        ("медосвидетельствование где пройти", "ru", "health"),
+        ("квота на рвп", "ru", "residence_permit"),
+        ("сколько ждать квоту если фирма подала заявку", "ru", "quota"),
+        ("регу где сделать", "ru", "registration"),
+        ("патик сколько стоит", "ru", "work_permit"),
+        ("хочу поговорить с юристом", "ru", "operator"),
+        ("yurist bilan gaplashmoqchiman", "uz", "operator"),
+        ("бо юрист гап задан мехоҳам", "tg", "operator"),
+    ],
+)
+def test_slang_insurance_policy_and_quota_reach_their_topic(
+    matcher: Matcher, text: str, lang: str, expected: str
+) -> None:
+    assert topic(matcher, text, lang) == expected
+
+
+PURPOSE_KEYWORDS = {
+    "ru": {
+        "work_permit": ["патент"],
+        "health": ["рентген", "медосмотр"],
+        "question_words": ["нужен", "где"],
+        "purpose_words": ["для _"],
+    },
+    "uz": {"health": ["rentgen"], "purpose_words": ["_ uchun"]},
+    "tg": {"health": ["рентген"], "purpose_words": ["барои _"]},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("нужен ли рентген для патента", "ru", "health"),
+        ("где пройти медосмотр для оформления патента", "ru", "health"),
+        ("patent uchun rentgen kerakmi", "uz", "health"),
+        ("барои патент рентген лозим", "tg", "health"),
+        ("что нужно для патента", "ru", "work_permit"),  # nothing else named: the purpose is it
+    ],
+)
+def test_what_something_is_for_is_not_the_question(text: str, lang: str, expected: str) -> None:
+    keywords: dict[str, dict[str, list[str]]] = {
+        lang: dict(topics) for lang, topics in PURPOSE_KEYWORDS.items()
+    }
+    keywords["uz"]["work_permit"] = keywords["tg"]["work_permit"] = ["patent"]
+    assert topic(Matcher(keywords, {}), text, lang) == expected
+
+
+def test_a_condition_clause_is_not_the_question() -> None:
+    keywords = {
+        "ru": {
+            "citizenship": ["гражданств"],
+            "residence_permit": ["внж"],
+            "question_words": ["как"],
+            "condition_words": ["если"],
+        }
+    }
+    m = Matcher(keywords, {})
+    assert topic(m, "как получить гражданство если у меня внж", "ru") == "citizenship"
+    assert topic(m, "если у меня внж как получить гражданство", "ru") == "citizenship"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("квоты на этот год ещё есть", "ru"), ("kvota kerakmi", "uz"), ("квота чист", "tg")],
+)
+def test_a_general_quota_question_reaches_quota(matcher: Matcher, text: str, lang: str) -> None:
+    assert topic(matcher, text, lang) == "quota"

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import yaml
 
 from bot import LANGUAGES, TOPICS
-from bot.engine.matching import OPERATOR, Matcher
+from bot.engine.matching import NOT_TOPICS, OPERATOR, Matcher
 from bot.engine.understanding import Understood
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def load_matcher(root: Path) -> Matcher:
     for lang in LANGUAGES:
         folder = root / "content" / lang
         topics = _read(folder / "keywords.yaml")
-        keywords[lang] = {t: [str(p) for p in topics.get(t) or ()] for t in TOPICS}
+        keywords[lang] = {t: [str(p) for p in topics.get(t) or ()] for t in (*TOPICS, *NOT_TOPICS)}
         danger_file = _read(folder / "danger.yaml")
         danger[lang] = [str(p) for p in danger_file.get("phrases") or ()]
         endings[lang] = [str(e) for e in danger_file.get("endings") or ()]

@@ -16,16 +16,14 @@ is found in a different typed word, in any order.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.engine.translit import fold_word, words
+from bot.engine.endings import fold_endings, is_endings
+from bot.engine.translit import words
 
 EXACT_MARK = "="
 """Ends a phrase word that must match exactly as written, without endings."""
-MAX_ENDINGS = 4
-"""Endings in a row after a word: Uzbek "chiqar-ish-ma-yap-ti" needs four."""
 TOKENS_REMEMBERED = 20_000
 """Typed words whose danger-word matches are remembered at most (then it starts again)."""
 
@@ -46,8 +44,7 @@ class DangerSigns:
         endings: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._endings: dict[str, frozenset[str]] = {
-            lang: frozenset(e for e in map(fold_word, items or ()) if e)
-            for lang, items in (endings or {}).items()
+            lang: fold_endings(items or ()) for lang, items in (endings or {}).items()
         }
         word_ids: dict[_Word, int] = {}
         phrase_set: set[tuple[int, ...]] = set()
@@ -116,26 +113,7 @@ def _phrase_words(text: str, lang: str) -> list[_Word]:
 
 
 def _ends_with_endings(rest: str, before: str, endings: frozenset[str] | None) -> bool:
-    return endings is not None and _chain(rest, before, endings, MAX_ENDINGS)
-
-
-@functools.lru_cache(maxsize=50_000)
-def _chain(rest: str, before: str, endings: frozenset[str], depth: int) -> bool:
-    """Whether `rest` is up to `depth` endings in a row. Skeletons fold a doubled letter into
-    one, so an ending that starts with the letter before it may have lost that letter."""
-    if not rest:
-        return True
-    if depth == 0:
-        return False
-    for ending in endings:
-        for written in (ending, ending[1:] if ending[0] == before else None):
-            if (
-                written
-                and rest.startswith(written)
-                and _chain(rest[len(written) :], written[-1], endings, depth - 1)
-            ):
-                return True
-    return False
+    return endings is not None and is_endings(rest, before, endings)
 
 
 def _distinct(options: list[set[int]]) -> bool:

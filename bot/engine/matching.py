@@ -21,13 +21,25 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.engine.clauses import Focus
 from bot.engine.danger import DangerSigns
+from bot.engine.endings import fold_endings
 from bot.engine.translit import words
 from bot.engine.understanding import Guess, Understood
 from bot.engine.vocabulary import Vocabulary, similarity
 
 OPERATOR = "operator"
 """The pseudo-topic of a message asking for a human; `Understood.best` may carry it."""
+QUESTION_WORDS = "question_words"
+CONTRAST_WORDS = "contrast_words"
+PURPOSE_WORDS = "purpose_words"
+CONDITION_WORDS = "condition_words"
+"""Word lists of keywords.yaml that are not topics: they find the asking clause (clauses.py)."""
+NOT_TOPICS = frozenset({QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS, CONDITION_WORDS})
+BACKGROUND = 0.0
+"""Weight of evidence from clauses that do not ask, when the asking clause names a topic too:
+none. "Патент есть, где сделать регистрацию" asks about registration; the patent is context, and
+even as a weak runner-up it would make the answer a coin toss between two topics."""
 
 PHRASE_BONUS = 0.5
 """Extra weight per extra word of a phrase: "разрешение на работу" says more than "работа"."""
@@ -68,6 +80,7 @@ class _Hit:
     phrase: _Phrase
     similarity: float
     positions: frozenset[int]
+    focus: bool
 
 
 def score(evidence: float, others: Sequence[float]) -> float:
@@ -101,15 +114,29 @@ class Matcher:
 
         for lang, topics in keywords.items():
             for topic, phrases in topics.items():
-                add(topic, lang, phrases or ())
+                if topic not in NOT_TOPICS:
+                    add(topic, lang, phrases or ())
         for lang, phrases in (operator_words or {}).items():
             add(OPERATOR, lang, phrases or ())
 
         self._labels: dict[str, list[str]] = {}
-        self._vocab = Vocabulary(w for _, phrase_words in entries for w in phrase_words)
+        folded = {lang: fold_endings(items or ()) for lang, items in (danger_endings or {}).items()}
+        word_endings: dict[str, frozenset[str]] = {}
+        for (_, phrase_words), langs in entries.items():
+            for lang in langs & folded.keys():
+                for w in phrase_words:
+                    word_endings[w] = word_endings.get(w, frozenset()) | folded[lang]
+        self._vocab = Vocabulary(
+            (w for _, phrase_words in entries for w in phrase_words), word_endings
+        )
         sharing: dict[tuple[str, ...], set[str]] = {}
         for label, phrase_words in entries:
             sharing.setdefault(phrase_words, set()).add(label)
+        question, contrast, purpose, condition = (
+            [str(w) for topics in keywords.values() for w in topics.get(key) or ()]
+            for key in (QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS, CONDITION_WORDS)
+        )
+        self._focus = Focus(question, contrast, purpose, condition, names=self._names)
         self._phrases: list[_Phrase] = []
         self._by_word: list[list[int]] = [[] for _ in self._vocab.words]
         for (label, phrase_words), langs in entries.items():
@@ -119,6 +146,10 @@ class Matcher:
             for i in ids:
                 self._by_word[i].append(len(self._phrases))
             self._phrases.append(_Phrase(label, ids, weight, frozenset(langs)))
+
+    def _names(self, token: str) -> bool:
+        """Whether a typed skeleton word is a keyword's word on its own (not a short stem)."""
+        return max(self._vocab.lookup(token).values(), default=0.0) >= MIN_SINGLE
 
     def understand(self, text: str, lang: str) -> Understood:
         """Danger signs, the confident topic if any, else the plausible ones (see understanding)."""
@@ -169,13 +200,19 @@ class Matcher:
         return found
 
     def _hits(self, text: str) -> list[_Hit]:
+        # Each known word is taken where it is typed most alike, in the asking clause if it is
+        # typed there at all (clauses.py).
         best: dict[int, tuple[float, int]] = {}
+        rank: dict[int, tuple[bool, float]] = {}
         looked_up: dict[str, dict[int, float]] = {}
-        for position, token in enumerate(words(text)):
+        focused = self._focus(text)
+        for position, token in enumerate(focused.words):
             if token not in looked_up:
                 looked_up[token] = self._vocab.lookup(token)
             for i, sim in looked_up[token].items():
-                if sim > best.get(i, (0.0, -1))[0]:
+                here = (focused.focus[position], sim)
+                if i not in rank or here > rank[i]:
+                    rank[i] = here
                     best[i] = (sim, position)
         hits: list[_Hit] = []
         for index in sorted({p for i in best for p in self._by_word[i]}):
@@ -186,27 +223,40 @@ class Matcher:
             positions = frozenset(position for _, position in found)
             mean = sum(sim for sim, _ in found) / len(found)
             if len(positions) == len(found) and (len(found) > 1 or mean >= MIN_SINGLE):
-                hits.append(_Hit(phrase, mean, positions))
+                focus = any(focused.focus[p] for p in positions)
+                hits.append(_Hit(phrase, mean, positions, focus))
         return hits
 
     @staticmethod
     def _evidence(hits: list[_Hit], lang: str) -> dict[str, float]:
         # Longest match wins: a phrase whose words all belong to a longer phrase of another topic
-        # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence.
+        # ("odam" for the operator inside "odam savdosi", trafficking) is not evidence, unless
+        # that longer phrase is only a weaker guess ("vizali" exact against "ishchi viza" read
+        # from "ishchilar ... vizali" through a two-letter stem).
         kept = [
             h
             for h in hits
-            if not any(h.positions < o.positions and o.phrase.label != h.phrase.label for o in hits)
+            if not any(
+                h.positions < o.positions
+                and o.phrase.label != h.phrase.label
+                and o.similarity >= h.similarity
+                for o in hits
+            )
         ]
+        # The asking clause decides (clauses.py): other clauses' topics weigh less, unless the
+        # asking clause names no topic at all.
+        asked = any(h.focus for h in kept)
         weighed = sorted(
             (
                 -h.phrase.weight
                 * h.similarity
-                * (1.0 if lang in h.phrase.langs else OTHER_LANGUAGE),
+                * (1.0 if lang in h.phrase.langs else OTHER_LANGUAGE)
+                * (1.0 if h.focus or not asked else BACKGROUND),
                 h.phrase.words,
                 h,
             )
             for h in kept
+            if h.focus or not asked or BACKGROUND
         )
         evidence: dict[str, float] = {}
         used: dict[str, set[int]] = {}

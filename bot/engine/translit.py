@@ -68,7 +68,7 @@ _COMMON_WORDS = (
     "как что где когда сколько почему зачем кто какой какая какие можно нужно надо мне меня мой"
     " моя есть нет да если это был была были будет сделать делать получить узнать хочу могу"
     " помогите пожалуйста здравствуйте привет спасибо сейчас тоже очень после через теперь уже"
-    " ещё еще поговорить сказать говорит работать работаю работает долго",
+    " ещё еще поговорить сказать говорит работать работаю работает долго брат братан братишка",
     # Uzbek
     " qanday qanaqa qancha qayer qayerda qayerga qachon nima nimaga nega kim kerak kerakmi mumkin"
     " mumkinmi bormi yo'q ha men meni menga siz sizga bu shu bo'ladi bo'ladimi qilish qilay"
@@ -105,7 +105,23 @@ def _remembered_words(text: str) -> tuple[str, ...]:
 
 def _words(text: str) -> list[str]:
     found = _WORDS.findall(_raw_skeleton(normalize(text)))
-    return [w for w in found if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    return [w for w in found if is_word(w)]
+
+
+_CLAUSE_MARKS = re.compile(r"[,;.!?:()\n]+|\s[-–—]+\s")
+
+
+def clause_tokens(text: str) -> list[list[str]]:
+    """The skeleton tokens of each piece of `text` between punctuation marks, stopwords and
+    one-letter words included ("а", "но" and "ли" start and mark clauses); `is_word` says which
+    of them `words` would keep, in the same order."""
+    pieces = _CLAUSE_MARKS.split(normalize(text))
+    return [found for piece in pieces if (found := _WORDS.findall(_raw_skeleton(piece)))]
+
+
+def is_word(token: str) -> bool:
+    """Whether `words` keeps a skeleton token: not a stopword, not a lone letter."""
+    return token not in _STOP and (len(token) > 1 or token.isdigit())
 
 
 def fold_word(text: str) -> str:

@@ -10,11 +10,12 @@ probes, and rapidfuzz only confirms the handful of candidates found.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import combinations
 
 from rapidfuzz.distance import OSA
 
+from bot.engine.endings import is_endings, roots
 from bot.engine.translit import COMMON_WORDS, VOWELS, is_abbreviation, stem
 
 EXACT = 1.0
@@ -27,6 +28,12 @@ EDIT_COST = 0.75
 word's length: one typo costs 0.15 in a five-letter word, 0.06 in "daktiloskopiya"."""
 MIN_FUZZY_STEM = 6
 """Shorter stems with a typo and any ending match too much: "qanday" would be "Kanada"."""
+COMPOUND = 0.9
+"""A typed word made of a short head and a known long word: "медосвидетельствование"."""
+COMPOUND_HEAD = (2, 4)
+"""Least and most letters of a compound's head ("мед", "мигр")."""
+COMPOUND_STEM = 8
+"""Least length of the known word's stem in a compound: shorter ones hide inside other words."""
 
 
 def max_edits(length: int) -> int:
@@ -108,7 +115,11 @@ def _similarity(typed: str, word: str) -> float:
 class Vocabulary:
     """An index of skeleton words answering "which of these could this typed word be?"."""
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(
+        self, words: Iterable[str], endings: Mapping[str, frozenset[str]] | None = None
+    ) -> None:
+        """`endings` gives, for some words, the endings of their language: such a word also
+        matches its roots followed by those endings ("ruihatga" matches "ruihatdan")."""
         self.words: tuple[str, ...] = tuple(sorted(set(words)))
         self._exact: dict[str, int] = {w: i for i, w in enumerate(self.words)}
         self._found: dict[str, dict[int, float]] = {}
@@ -125,7 +136,14 @@ class Vocabulary:
             if len(word_stem) >= MIN_FUZZY_STEM:
                 for variant in _deletions(word_stem, 1):
                     self._stem_deleted.setdefault(variant, []).append(i)
+        self._roots: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        for word, word_endings in (endings or {}).items():
+            i = self._exact[word]
+            for root in roots(word, word_endings):
+                self._roots.setdefault(root, []).append((i, word_endings))
+        self._root_lengths = sorted({len(r) for r in self._roots})
         self._stem_lengths = sorted({len(s) for s in self._stems})
+        self._compound_lengths = [n for n in self._stem_lengths if n >= COMPOUND_STEM]
         self._longest = max((len(w) for w in self.words), default=0)
         self._longest_fuzzy_stem = max(
             (len(stem(self.words[i])) for ids in self._stem_deleted.values() for i in ids),
@@ -162,9 +180,35 @@ class Vocabulary:
                 if i != exact:
                     short = length < 4 and not is_abbreviation(prefix)
                     found[i] = max(found.get(i, 0.0), SHORT_INFLECTED if short else INFLECTED)
+        self._add_roots(token, found)
+        if max(found.values(), default=0.0) < INFLECTED:
+            self._add_compounds(token, found)
         if not found and token not in COMMON_WORDS:
             self._add_typos(token, found)
         return found
+
+    def _add_roots(self, token: str, found: dict[int, float]) -> None:
+        """Words whose root `token` is, followed by endings of the word's language."""
+        for length in self._root_lengths:
+            if length > len(token):
+                break
+            for i, endings in self._roots.get(token[:length], ()):
+                rest = token[length:]
+                if found.get(i, 0.0) < INFLECTED and (
+                    not rest or is_endings(rest, token[length - 1], endings)
+                ):
+                    found[i] = INFLECTED
+
+    def _add_compounds(self, token: str, found: dict[int, float]) -> None:
+        """Words whose long stem follows a short head in `token`: "medosvidetelstvovanie"."""
+        least, most = COMPOUND_HEAD
+        for head in range(least, most + 1):
+            rest = token[head:]
+            for length in self._compound_lengths:
+                if length > len(rest):
+                    break
+                for i in self._stems.get(rest[:length], ()):
+                    found[i] = max(found.get(i, 0.0), COMPOUND)
 
     def _add_typos(self, token: str, found: dict[int, float]) -> None:
         # Bounds first: the deletions of a long token are many (a 2,000-letter "word" has two

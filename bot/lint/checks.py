@@ -53,6 +53,8 @@ DRAFTS = "languages with draft texts awaiting a native speaker's check"
 OPTIONAL_LEXICON_KEYS = {
     "commands": {"stop", "start", "more"},
     "danger": {"endings"},  # endings a danger word may take (bot/engine/danger.py)
+    # Not topics: they find the clause that asks (bot/engine/clauses.py).
+    "keywords": {"question_words", "contrast_words", "purpose_words", "condition_words"},
 }
 
 
