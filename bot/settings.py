@@ -107,8 +107,10 @@ class Settings:
     networks, "*" for any); empty: nobody's, each request counts as the address it came from."""
     body_timeout_seconds: float = 10.0
     """A request body must have arrived this long after the route starts reading it (else 408)."""
-    open_requests_per_address: int = 32
-    """Requests one client address may have waiting for an answer at once (more: 429)."""
+    open_requests_per_address: int = 128
+    """Requests one client address may have waiting for an answer at once (more: 429). Above what
+    a platform opens in a burst: Telegram posts a bot's webhooks over up to 100 connections (40 by
+    default) from a few addresses; 32 refused a legitimate burst of 100."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
@@ -144,7 +146,7 @@ class Settings:
             sqlite_checkpoint_seconds=float(env.get("SQLITE_CHECKPOINT_SECONDS", "30")),
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip(),
             body_timeout_seconds=float(env.get("BODY_TIMEOUT_SECONDS", "10")),
-            open_requests_per_address=int(env.get("OPEN_REQUESTS_PER_ADDRESS", "32")),
+            open_requests_per_address=int(env.get("OPEN_REQUESTS_PER_ADDRESS", "128")),
             hotline=hotline,
             telegram=TelegramSettings(
                 token=env.get("TELEGRAM_BOT_TOKEN", ""),
