@@ -8,6 +8,7 @@ import contextlib
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot.channels.web import backlog
 from bot.channels.web.limits import NEWCOMER_BURST
 from bot.delivery.tables import InboxItem, OutboxItem
 from bot.operators.tables import Handover
-from tests.channels.web.conftest import Visitor, count, web_settings
+from tests.channels.web.conftest import Events, Visitor, count, web_settings
 from tests.handover.test_channels import add_operator, only_handover
 from tests.serving import Running, running
 
@@ -255,20 +256,32 @@ async def test_the_cookie_is_secure_behind_an_https_public_url(
         assert foreign.status_code == 403
 
 
+ALWAYS_OPEN = {"HOTLINE_DAYS": "0,1,2,3,4,5,6", "HOTLINE_OPENS": "00:00", "HOTLINE_CLOSES": "24:00"}
+
+
+@contextlib.asynccontextmanager
+async def queued_for_an_operator(
+    browser: Visitor,
+) -> AsyncIterator[tuple[Events, dict[str, Any]]]:
+    """A visitor opens the chat in Russian and asks for an operator, with the page's reply
+    stream open: the stream and the queue's answer; leaving the block closes the tab."""
+    await browser.open("/chat?lang=ru")
+    async with browser.events() as events:
+        await browser.start("?lang=ru")
+        await events.next()
+        await browser.send(choice="nav:operator")
+        yield events, await events.next()
+
+
 async def test_a_page_reopened_later_shows_the_user_still_waiting_and_their_place(
     tmp_path: Path, database_url: str
 ) -> None:
-    always_open = {"HOTLINE_DAYS": "0,1,2,3,4,5,6", "HOTLINE_OPENS": "00:00"}
-    settings = web_settings(tmp_path, database_url, HOTLINE_CLOSES="24:00", **always_open)
+    settings = web_settings(tmp_path, database_url, **ALWAYS_OPEN)
     async with running(settings) as served:
         browser = Visitor(served.url)
         try:
-            await browser.open("/chat?lang=ru")
-            async with browser.events() as events:
-                await browser.start("?lang=ru")
-                await events.next()
-                await browser.send(choice="nav:operator")
-                assert "1-й в очереди" in (await events.next())["text"]
+            async with queued_for_an_operator(browser) as (events, queued):
+                assert "1-й в очереди" in queued["text"]
                 await browser.send(text="потерял паспорт")
                 await events.next()  # told once that it reaches the operator
             # the tab is closed; reopened later (past the replay buffer), without the page's
@@ -294,19 +307,14 @@ async def test_an_operator_reply_that_waited_for_a_closed_page_is_one_transcript
 ) -> None:
     """The reopened page gets the transcript, which holds the reply, and the reply that waited
     in the outbox for the closed page: both name the same transcript line."""
-    always_open = {"HOTLINE_DAYS": "0,1,2,3,4,5,6", "HOTLINE_OPENS": "00:00"}
-    settings = web_settings(tmp_path, database_url, HOTLINE_CLOSES="24:00", **always_open)
+    settings = web_settings(tmp_path, database_url, **ALWAYS_OPEN)
     async with running(settings) as served:
         runtime = served.runtime
         assert runtime.desk is not None
         browser = Visitor(served.url)
         try:
-            await browser.open("/chat?lang=ru")
-            async with browser.events() as events:
-                await browser.start("?lang=ru")
-                await events.next()
-                await browser.send(choice="nav:operator")
-                await events.next()
+            async with queued_for_an_operator(browser):
+                pass  # then the tab is closed
             olga = await add_operator(runtime, "olga", "ru")
             row = await only_handover(runtime)
             await runtime.desk.take(olga, row.id)
