@@ -52,7 +52,7 @@ format: $(STAMP)
 	$(PY) -m ruff format bot tests
 	$(PY) -m ruff check --fix bot tests
 
-# The load benchmark (about 9 minutes; see README, "Load benchmark"). Needs PostgreSQL for pg*.
+# The load benchmark (about 8 minutes; see bench/README.md). Needs PostgreSQL for pg*.
 bench: $(STAMP)
 	$(PY) -m bench.load
 

@@ -1,1 +1,1 @@
-"""Load benchmarks: `python -m bench.load` (see README, "Load benchmark")."""
+"""Load benchmarks: `python -m bench.load` (method and results: bench/README.md)."""

@@ -2,9 +2,9 @@
 Telegram posts to a webhook (up to max_connections at once).
 
 The load generator shares the machine's two cores with the servers it measures. aiohttp's client
-cost about 0.06 ms of CPU per post here, as much as PostgreSQL spent on an update; writing a
-prepared request on a connection and reading the answer with httptools (the parser uvicorn
-itself uses) costs a fraction of that, so the figures say more about the servers and less
+costs about as much CPU per post as PostgreSQL spends on an update; writing a prepared request
+on a connection and reading the answer with httptools (the parser uvicorn itself uses) costs a
+fraction of that (figures: bench/README.md), so the figures say more about the servers and less
 about the load generator. The conversations phase, which is not about speed, keeps aiohttp.
 """
 
