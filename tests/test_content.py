@@ -14,6 +14,7 @@ from bot.engine.model import MENU_FLOW, Bundle
 from bot.engine.texts import Texts
 from bot.engine.understanding import NoUnderstanding
 from bot.settings import HotlineSettings
+from tests.test_matching import shipped_matcher
 
 
 def answer_depths(bundle: Bundle, topic: str) -> list[int]:
@@ -77,3 +78,28 @@ def test_answers_have_source_and_review_date(shipped_bundle: Bundle) -> None:
                 for lang in LANGUAGES:
                     entry = shipped_bundle.texts[lang][key]
                     assert entry.source and entry.reviewed, (lang, key)
+
+
+INSURANCE_QUESTIONS = {
+    "ru": "нужен ли полис ДМС",
+    "uz": "DMS polis kerakmi",
+    "tg": "полиси ДМС лозим аст",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_insurance_question_reaches_the_health_answer_on_insurance(
+    shipped_bundle: Bundle, lang: str
+) -> None:
+    """Voluntary medical insurance (ДМС) is answered under health, which also says the patent
+    needs it: typed, the question opens health, whose first step offers the insurance answer."""
+    texts = Texts(shipped_bundle, HotlineSettings())
+    engine = Engine(shipped_bundle, texts, shipped_matcher())
+    result = engine.handle(engine.new_state(lang=lang), Incoming(text=INSURANCE_QUESTIONS[lang]))
+    (message,) = result.messages
+    assert message.key == shipped_bundle.flow_start("health")
+    label = texts.render(lang, "health.opt_insurance")
+    (option,) = [o for o in message.options if o.label == label]
+    (answer,) = engine.handle(result.state, Incoming(choice=option.id)).messages
+    assert answer.text == texts.render(lang, "health.insurance")
+    assert "5" in answer.text  # the five years of insurance record before an OMS policy
