@@ -19,6 +19,8 @@ from typing import Any, TextIO
 import yaml
 
 from bot import LANGUAGES, TOPICS
+from bot.engine.language_guess import LanguageGuess
+from bot.engine.loader import load_or_raise
 from bot.engine.matching import NOT_TOPICS, OPERATOR, Matcher
 from bot.engine.understanding import Understood
 
@@ -46,6 +48,15 @@ def add_parser(subparsers: Any) -> None:
         help=(
             "TSV of 'lang<TAB>expected topic, operator or none<TAB>text', or with a header row "
             "lang, expected, [urgent,] text (tests/eval/README.md); prints figures per language"
+        ),
+    )
+    parser.add_argument(
+        "--eval-language",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "a TSV as for --eval: measure telling each message's language from its text "
+            "(right, undecided, wrong per language)"
         ),
     )
     parser.add_argument(
@@ -89,11 +100,15 @@ def verdict(understood: Understood) -> tuple[str | None, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run `match`: classify stdin lines, or evaluate the file given with --eval."""
+    held_out = [p for p in (args.eval, args.eval_language) if p is not None and is_held_out(p)]
+    if args.show_misses and held_out:
+        print(f"{held_out[0].name} is a held-out set: only aggregate figures", file=sys.stderr)
+        return 2
+    if args.eval_language is not None:
+        guess = LanguageGuess.from_bundle(load_or_raise(args.content))
+        return evaluate_language(guess, args.eval_language, sys.stdout, args.show_misses)
     matcher = load_matcher(args.content)
     if args.eval is not None:
-        if args.show_misses and is_held_out(args.eval):
-            print(f"{args.eval.name} is a held-out set: only aggregate figures", file=sys.stderr)
-            return 2
         return evaluate(matcher, args.eval, sys.stdout, show_misses=args.show_misses)
     for line in sys.stdin:
         text = line.rstrip("\n")
@@ -224,6 +239,43 @@ def evaluate(matcher: Matcher, path: Path, out: TextIO, show_misses: bool = Fals
         print(f"misses ({len(tally.misses)}):", *tally.misses, sep="\n", file=out)
     elif tally.misses:
         print(f"misses: {len(tally.misses)} (texts with --show-misses)", file=out)
+    return 0 if passed else 1
+
+
+PASS_LANGUAGE_WRONG = 0.02
+"""At most this share of messages may be given the wrong language (undecided ones are asked)."""
+
+
+def evaluate_language(
+    guess: LanguageGuess, path: Path, out: TextIO, show_misses: bool = False
+) -> int:
+    """Print per language how many messages' language was told right, left undecided (the bot
+    then asks) and told wrong. Returns 0 when at most 2% are wrong in every language."""
+    right: Counter[str] = Counter()
+    undecided: Counter[str] = Counter()
+    wrong: Counter[str] = Counter()
+    misses: list[str] = []
+    for row in read_rows(path):
+        got = guess(row.text)
+        if got == row.lang:
+            right[row.lang] += 1
+        elif got is None:
+            undecided[row.lang] += 1
+        else:
+            wrong[row.lang] += 1
+            misses.append(f"  {row.lang} told {got}: {row.text}")
+    passed = True
+    for lang in sorted(set(right) | set(undecided) | set(wrong), key=_lang_order):
+        total = right[lang] + undecided[lang] + wrong[lang]
+        print(
+            f"{lang}: right {right[lang] / total:6.1%}  undecided {undecided[lang] / total:6.1%}"
+            f"  wrong {wrong[lang] / total:5.1%}  ({right[lang]}/{undecided[lang]}/{wrong[lang]}"
+            f" of {total})",
+            file=out,
+        )
+        passed &= wrong[lang] <= PASS_LANGUAGE_WRONG * total
+    if show_misses and misses:
+        print(f"wrong ({len(misses)}):", *misses, sep="\n", file=out)
     return 0 if passed else 1
 
 
