@@ -34,7 +34,9 @@ def open_engine(url: str) -> AsyncEngine:
         # is a queue in the pool instead (and no connection is opened and closed again as the
         # load changes).
         # Calls run on the event loop's thread, and only one that has to wait for a lock held
-        # elsewhere waits in a thread (`sqlite_inline`); the dialect stays aiosqlite's.
+        # elsewhere waits in a thread (`sqlite_inline`); the dialect stays aiosqlite's, in the
+        # one SQLAlchemy release whose private names `sqlite_inline` provides.
+        sqlite_inline.check_sqlalchemy()
         args, options = parsed.get_dialect()().create_connect_args(parsed)
         engine = create_async_engine(
             url,
