@@ -40,6 +40,8 @@ _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 class Postgresql(Dialect):
+    """PostgreSQL through asyncpg: a pool, statement texts that do not change with row counts."""
+
     name: ClassVar[str] = "postgresql"
 
     def open_engine(self, url: URL) -> AsyncEngine:

@@ -26,6 +26,8 @@ T = TypeVar("T", str, int)
 
 
 class Sqlite(Dialect):
+    """SQLite through `sqlite_inline`, one connection, a write-ahead log emptied by checkpoints."""
+
     name: ClassVar[str] = "sqlite"
     keeps_log_file: ClassVar[bool] = True
 
