@@ -17,10 +17,10 @@ from bot.delivery.clean import cleaned
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
 from bot.stats.sources import Campaigns
-from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
 from bot.storage.database import autocommit, core
+from bot.storage.many_rows import ManyRows
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer
 
@@ -196,7 +196,7 @@ STORE = ManyRows(
     ).returning(_INBOX.c.channel, _INBOX.c.external_id),
 )
 """Intake's INSERT: on PostgreSQL one statement text for any number of rows (see
-`bot/storage/arrays.py`), where a multi-row VALUES list was a new text, rendered and planned
+`bot/storage/many_rows.py`), where a multi-row VALUES list was a new text, rendered and planned
 again, for each batch size."""
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.tables import PENDING, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
 from bot.storage import jsontext
-from bot.storage.arrays import ManyRows
 from bot.storage.chunks import chunks
+from bot.storage.many_rows import ManyRows
 from bot.storage.sealed import Sealer
 
 SEALED = "sealed"
@@ -129,7 +129,7 @@ QUEUE = ManyRows(_OUTBOX, QUEUED)
 
 async def add_rows(session: AsyncSession, queued: Sequence[dict[str, Any]]) -> None:
     """Queue many messages with one statement, ids in the given order (so in each
-    conversation's order); see `bot/storage/arrays.py`."""
+    conversation's order); see `bot/storage/many_rows.py`."""
     if queued:
         await QUEUE.execute(session, queued)
 

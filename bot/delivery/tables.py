@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.tables import Base
-
-BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+from bot.storage.tables import BIG_ID, Base
 
 PENDING = "pending"
 FAILED = "failed"

@@ -37,6 +37,10 @@ class State:
     source: str | None = None
     marks: dict[str, str] = field(default_factory=dict)
     """Bookkeeping of services around the engine (e.g. what statistics counted today)."""
+    pages: list[str] = field(default_factory=list)
+    """The rest of the bot's last reply, a page to send each time the person asks for more:
+    a channel that cuts long replies (SMS, on MORE) keeps them here. The bot's own text,
+    never the person's."""
 
     def to_json(self) -> dict[str, Any]:
         """A copy as plain JSON values (the fields hold only strings, numbers and flat lists

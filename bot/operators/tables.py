@@ -24,8 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.delivery.tables import BIG_ID
-from bot.storage.tables import Base
+from bot.storage.tables import BIG_ID, Base
 
 QUEUED = "queued"
 TAKEN = "taken"

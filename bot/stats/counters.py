@@ -23,9 +23,7 @@ from types import MappingProxyType
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Batch, Context
@@ -49,7 +47,8 @@ from bot.stats.tables import (
     SurveyCount,
     TopicCount,
 )
-from bot.storage.arrays import ManyRows
+from bot.storage.dialects import dialect_of
+from bot.storage.many_rows import ManyRows
 from bot.storage.tables import Base
 
 # Marks kept in the conversation state. Values are the day (YYYY-MM-DD) or month (YYYY-MM) they
@@ -107,28 +106,16 @@ async def bump(
     keys: Mapping[str, Any],
     counts: Mapping[str, int],
 ) -> None:
-    """Add `counts` to the row of `model` identified by `keys`, creating it when missing.
-
-    One atomic statement on SQLite and PostgreSQL (concurrent messages never lose an increment);
-    other databases get update-then-insert inside the caller's transaction.
-    """
+    """Add `counts` to the row of `model` identified by `keys`, creating it when missing: one
+    atomic statement (concurrent messages never lose an increment)."""
     table = cast(Table, model.__table__)
-    dialect = session.get_bind().dialect.name
-    values = {**keys, **counts}
-    if dialect in ("sqlite", "postgresql"):
-        stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(table).values(values)
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={name: table.c[name] + stmt.excluded[name] for name in counts},
-            )
+    stmt = dialect_of(session).insert(table).values({**keys, **counts})
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + stmt.excluded[name] for name in counts},
         )
-        return
-    match = and_(*(table.c[name] == value for name, value in keys.items()))
-    changes = {name: table.c[name] + n for name, n in counts.items()}
-    result = await session.execute(update(table).where(match).values(changes))
-    if not getattr(result, "rowcount", 0):
-        await session.execute(insert(table).values(values))
+    )
 
 
 def _shape(
@@ -144,13 +131,13 @@ async def _upsert_many(
     count_names: Sequence[str],
     rows: list[dict[str, Any]],
 ) -> None:
-    """`bump` for many rows of one shape at once (SQLite and PostgreSQL)."""
+    """`bump` for many rows of one shape at once."""
     await _bumps(model, tuple(key_names), tuple(count_names)).execute(session, rows)
 
 
 @functools.cache
 def _bumps(model: type[Base], key_names: tuple[str, ...], count_names: tuple[str, ...]) -> ManyRows:
-    """The statement adding counts to counter rows of one shape (see `bot/storage/arrays.py`)."""
+    """The statement adding counts to counter rows of one shape (see `bot/storage/many_rows.py`)."""
     table = cast(Table, model.__table__)
 
     def add(insert: Any) -> Any:
@@ -181,10 +168,6 @@ class Tally:
 
         rows = sorted(self._sums, key=order)
         sums, self._sums = self._sums, {}
-        if session.get_bind().dialect.name not in ("sqlite", "postgresql"):
-            for model, keys in rows:
-                await bump(session, model, dict(keys), sums[(model, keys)])
-            return
         # rows of one shape (table, key and count columns) go as one statement with many
         # parameter sets, still in the fixed order
         shapes = groupby(rows, key=lambda row: (row[0], *_shape(row[1], sums[row])))

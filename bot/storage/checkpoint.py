@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.storage.dialects import dialect_of
+
 log = logging.getLogger(__name__)
 
 TRUNCATE = text("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -35,7 +37,7 @@ async def checkpoint(sessions: async_sessionmaker[Any]) -> bool:
     """Copy the log into the database file and empty it. True when done (or not SQLite); False
     when another connection kept it from finishing (try again later)."""
     async with sessions() as session:
-        if session.get_bind().dialect.name != "sqlite":
+        if not dialect_of(session).keeps_log_file:
             return True
         # no transaction: sqlite3 begins one only before a data change, never before a PRAGMA,
         # and a busy log is an answer (busy=1), not an error, so nothing waits for a lock

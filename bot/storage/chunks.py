@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+
+from bot.storage.dialects import dialect_of
 
 T = TypeVar("T", str, int)
 
@@ -27,12 +28,6 @@ def chunks(values: Collection[T], size: int = CHUNK) -> Iterator[list[T]]:
 def among(
     session: AsyncSession, column: InstrumentedAttribute[Any], values: Sequence[T]
 ) -> ColumnElement[bool]:
-    """`column IN values`, on PostgreSQL as `column = ANY(array)`: one parameter, so one
-    statement text for any number of values. An IN list is a new text for each length, which
-    SQLAlchemy renders again and asyncpg prepares again on every batch: a tenth of a `work`
-    process's time under a burst."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    # one expanding parameter: `in_(values)` coerces every value into a bound parameter of its
-    # own while the statement is built, a cost per value and per batch
-    return column.in_(bindparam(None, list(values), type_=column.type, expanding=True))
+    """`column IN values`, written as the session's database plans and prepares it best (on
+    PostgreSQL one array parameter: one statement text for any number of values)."""
+    return dialect_of(session).among(column, values)

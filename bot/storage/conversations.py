@@ -11,9 +11,9 @@ from sqlalchemy import Table, case, delete, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import State
-from bot.storage.arrays import ManyRows
 from bot.storage.chunks import among, chunks
 from bot.storage.database import core
+from bot.storage.many_rows import ManyRows
 from bot.storage.tables import Conversation
 
 

@@ -17,6 +17,14 @@ task that made it was cancelled.
 
 The price: a statement that itself runs long (a purge of a month of rows) holds the event loop
 for as long, where before it held only the one connection every database call queues for.
+
+No public interface of SQLAlchemy gives this cost. `async_creator` is public, but what it
+returns must be aiosqlite's connection, and the dialect reaches into it for private names
+(`_conn`, `_tx`, `_connection`). A dialect of our own over plain sqlite3 could not hand a
+locked call to a thread without SQLAlchemy's private bridge from its greenlet to the event loop
+(`await_only` in 2.0, `await_` in 2.1). So the SQLAlchemy release is pinned exactly
+(pyproject.toml), `check_sqlalchemy` refuses any other at start, and
+tests/storage/test_sqlite_inline.py checks every name the dialect asks of these objects.
 """
 
 from __future__ import annotations
@@ -27,7 +35,38 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import sqlalchemy
+
 T = TypeVar("T")
+
+SQLALCHEMY_VERSION = "2.1.9"
+"""The SQLAlchemy release whose aiosqlite dialect these objects were checked against; the one
+pyproject.toml pins."""
+
+PRIVATE_NAMES = frozenset({"_conn", "_tx", "_connection"})
+"""aiosqlite's private names that SQLAlchemy's dialect reads from the connection: isolation
+level (`_conn`, `_tx`), commit and rollback (`_connection`)."""
+
+
+class WrongSQLAlchemy(RuntimeError):
+    """Another SQLAlchemy release than the one `sqlite_inline` stands in for."""
+
+
+def check_sqlalchemy(version: str | None = None) -> None:
+    """Fail unless `version` (the installed SQLAlchemy's by default) is `SQLALCHEMY_VERSION`:
+    another release's dialect may reach for other private names, and would fail later, at some
+    statement, or misbehave."""
+    version = version or sqlalchemy.__version__
+    if version != SQLALCHEMY_VERSION:
+        raise WrongSQLAlchemy(
+            f"SQLAlchemy {version} is installed, but SQLite here needs exactly"
+            f" {SQLALCHEMY_VERSION}: bot/storage/sqlite_inline.py provides private attributes"
+            " of aiosqlite that SQLAlchemy's aiosqlite dialect uses, and they may change in any"
+            f" release. Install sqlalchemy=={SQLALCHEMY_VERSION}, or check the new release"
+            " with tests/storage/test_sqlite_inline.py and move the pin in pyproject.toml and"
+            " SQLALCHEMY_VERSION together."
+        )
+
 
 BUSY = sqlite3.SQLITE_BUSY
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+"""The type of a row id drawn from a sequence: BIGINT, but INTEGER on SQLite, where only an
+INTEGER PRIMARY KEY is the rowid that numbers itself."""
 
 
 class Base(DeclarativeBase):

@@ -16,8 +16,8 @@ from bot.delivery.inbox import Intake
 from bot.delivery.tables import InboxItem, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
 from bot.engine.state import State
-from bot.storage import arrays
 from bot.storage.conversations import Saved, as_utc, save_many
+from bot.storage.dialects import sqlite_rows
 from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
 
@@ -81,7 +81,7 @@ async def test_returned_rows_come_back_across_statements(
 ) -> None:
     """With RETURNING, SQLite's rows go as multi-row VALUES lists, as many as its parameter
     limit allows each (lowered here to 2 rows of 8 columns): what each returns is collected."""
-    monkeypatch.setattr(arrays, "SQLITE_PARAMETERS", 20)
+    monkeypatch.setattr(sqlite_rows, "SQLITE_PARAMETERS", 20)
     intake = Intake(app.service.sessions, b"k")
     inbound = [
         Inbound("telegram", str(n), user_id="u", address="a", text=f"t{n}") for n in range(7)

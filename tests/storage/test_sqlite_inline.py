@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
+import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -172,3 +177,72 @@ async def test_a_file_database_is_tuned_for_bursts(engine: AsyncEngine) -> None:
             for name in ("journal_mode", "synchronous", "temp_store", "wal_autocheckpoint")
         ]
     assert values == ["wal", 1, 2, 10_000]  # NORMAL; statement journals in memory
+
+
+def test_the_installed_sqlalchemy_is_the_one_pinned() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pins = [dep for dep in pyproject["project"]["dependencies"] if dep.startswith("sqlalchemy")]
+    assert pins == [f"sqlalchemy[asyncio]=={sqlite_inline.SQLALCHEMY_VERSION}"]
+    assert sqlalchemy.__version__ == sqlite_inline.SQLALCHEMY_VERSION
+    sqlite_inline.check_sqlalchemy()
+
+
+def test_another_sqlalchemy_is_refused_at_start_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(sqlite_inline.WrongSQLAlchemy, match=r"SQLAlchemy 2\.2\.0 is installed"):
+        sqlite_inline.check_sqlalchemy("2.2.0")
+    monkeypatch.setattr(sqlalchemy, "__version__", "2.0.30")
+    with pytest.raises(sqlite_inline.WrongSQLAlchemy, match="needs exactly"):
+        open_engine("sqlite+aiosqlite:///:memory:")
+
+
+async def test_the_dialect_asks_only_for_aiosqlites_public_names_and_the_known_private_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every name SQLAlchemy's code reads from the stand-ins, through a connection's whole life
+    (connect, statements, commit, rollback, autocommit, close, terminate), must be one that
+    aiosqlite's classes offer publicly or one of `PRIVATE_NAMES`: a new release that asks for
+    another fails here, by name."""
+    asked: dict[str, set[str]] = {"connection": set(), "cursor": set()}
+
+    def recorded(kind: str, name: str) -> None:
+        caller = sys._getframe(2).f_globals.get("__name__", "")
+        if caller.startswith("sqlalchemy."):
+            asked[kind].add(name)
+
+    class Connection(sqlite_inline.InlineConnection):
+        def __getattribute__(self, name: str) -> Any:
+            recorded("connection", name)
+            return super().__getattribute__(name)
+
+    class Cursor(sqlite_inline.InlineCursor):
+        def __getattribute__(self, name: str) -> Any:
+            recorded("cursor", name)
+            return super().__getattribute__(name)
+
+    monkeypatch.setattr(sqlite_inline, "InlineConnection", Connection)
+    monkeypatch.setattr(sqlite_inline, "InlineCursor", Cursor)
+    db = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    async with db.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        await connection.execute(text("INSERT INTO t VALUES (1), (2)"))
+        assert (await connection.execute(text("SELECT sum(n) FROM t"))).scalar() == 3
+    async with db.connect() as connection:
+        await connection.execute(text("INSERT INTO t VALUES (3)"))
+        await connection.rollback()
+        auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("INSERT INTO t VALUES (4)"))
+    async with db.connect() as connection:
+        await connection.invalidate()  # the pool terminates the connection
+    await db.dispose()
+
+    def offered(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_") or n.endswith("__")}
+
+    public = {"connection": offered(aiosqlite.Connection), "cursor": offered(aiosqlite.Cursor)}
+    private = {"connection": set(sqlite_inline.PRIVATE_NAMES), "cursor": set()}
+    for kind, names in asked.items():
+        unknown = names - public[kind] - private[kind]
+        assert not unknown, f"SQLAlchemy now asks the {kind} for {sorted(unknown)}"
+    assert asked["connection"] >= sqlite_inline.PRIVATE_NAMES, "a private name is no longer used"

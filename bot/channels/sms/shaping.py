@@ -7,7 +7,8 @@ Twilio's Advanced Opt-Out may recognise a stop, start or help word of its own (O
 `opt_out` of the update): it counts the same, except that on a stop Twilio has already confirmed
 and blocks what follows, so nothing is sent. A stop is counted (`OptedOut`) when it stops.
 MORE with nothing left to send says so (`sms.no_more`) and shows the options again.
-The pages still to send wait in the conversation's marks (the bot's own text, never the user's).
+The pages still to send wait in the conversation's `State.pages` (the bot's own text, never the
+user's).
 """
 
 from __future__ import annotations
@@ -27,8 +28,18 @@ from bot.engine.state import OPTED_OUT, State
 from bot.engine.texts import Texts
 
 STOPPED = OPTED_OUT
-PAGES = "sms:more"
+STORED_PAGES = "sms:more"
+"""The mark that held the pages still to send as JSON text, in states stored before
+`State.pages`: read once (`take_stored_pages`), then gone."""
 WORDS = ("stop", "start", "more", "help")
+
+
+def take_stored_pages(state: State) -> None:
+    """Move pages kept in the older form, a JSON list in `STORED_PAGES`, into `state.pages`."""
+    stored = state.marks.pop(STORED_PAGES, None)
+    if stored is not None and not state.pages:
+        pages = json.loads(stored)
+        state.pages = [page for page in pages if isinstance(page, str)]
 
 
 class SmsWords:
@@ -68,12 +79,13 @@ class SmsShaper:
 
         def step(state: State) -> Result:
             st = state.copy()
+            take_stored_pages(st)
             lang = st.lang or "ru"
             say = engine.texts.render
             if word == "stop":
                 counted: list[Event] = [] if st.marks.get(STOPPED) else [OptedOut()]
                 st.marks[STOPPED] = "yes"
-                st.marks.pop(PAGES, None)
+                st.pages = []
                 confirm = [] if told == "stop" else [Outgoing(say(lang, "sms.stopped"))]
                 return Result(st, confirm, counted)
             if word == "start":
@@ -86,8 +98,8 @@ class SmsShaper:
                 return Result(st, [])  # opted out: silence until START
             if word == "help":
                 return Result(st, [Outgoing(say(lang, "sms.help"))])
-            if word == "more" and st.marks.get(PAGES):
-                pages = json.loads(st.marks.pop(PAGES))
+            if word == "more" and st.pages:
+                pages, st.pages = st.pages, []
                 return self.paged(Result(st, []), engine, pending=pages)
             if word == "more" and st.lang and not st.handover:
                 # nothing left: say so with the options again, rather than "not understood"
@@ -107,12 +119,11 @@ class SmsShaper:
 
         def finish(done: Result) -> list[Outgoing]:
             st = done.state
-            st.marks.pop(PAGES, None)
+            st.marks.pop(STORED_PAGES, None)  # the engine stepped the state as it was stored
             pages = pending or sms_pages(done.messages, engine.texts, st.lang, self.max_segments)
+            st.pages = pages[1:]
             if not pages:
                 return []
-            if len(pages) > 1:
-                st.marks[PAGES] = json.dumps(pages[1:], ensure_ascii=False)
             return [Outgoing(pages[0], sms_text=pages[0])]
 
         result.finish = finish

@@ -18,7 +18,7 @@ import pytest
 from bot import LANGUAGES
 from bot.app import App, build_engine, open_app
 from bot.channels.rendering import render_sms
-from bot.channels.sms.shaping import PAGES, SmsShaper
+from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.conversation import finished, joined
 from bot.engine.engine import Engine, Result
@@ -179,7 +179,7 @@ def test_every_node_in_every_language_fits_one_sms_with_its_options(
                         sent, after = shaped(engine, state, joined([message], notice))
                         (sms,) = sent
                         pages = sms_cost(sms).segments
-                        if pages > MAX or PAGES in after.marks or option_lines(sms) == []:
+                        if pages > MAX or after.pages or option_lines(sms) == []:
                             failures.append(f"{lang} {node.ref} ({key}): {pages} segments")
     assert failures == []
 
