@@ -9,10 +9,10 @@ from typing import Any
 
 import uvicorn
 
-from bot.runtime import ELSEWHERE_NEEDS_POSTGRES
+from bot.service.asgi import create_app
+from bot.service.assembly import ELSEWHERE_NEEDS_POSTGRES
 from bot.settings import Settings
 from bot.storage.database import asyncpg_dsn
-from bot.web.app import create_app
 from bot.web.server import uvicorn_options
 
 log = logging.getLogger(__name__)
