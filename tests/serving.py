@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 from sqlalchemy import text
 
+from bot.channels.base import ChannelPlugin
 from bot.channels.telegram.channel import TelegramChannel
 from bot.delivery.inbox import pending_conversations
 from bot.delivery.outbox import count_pending
@@ -60,9 +61,16 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIterator[Running]:
+async def running(
+    settings: Settings,
+    *,
+    watch_content: bool = False,
+    plugins: Sequence[ChannelPlugin] | None = None,
+) -> AsyncIterator[Running]:
     started: list[Runtime] = []
-    app = create_app(settings, watch_content=watch_content, on_start=started.append)
+    app = create_app(
+        settings, watch_content=watch_content, on_start=started.append, plugins=plugins
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -6,7 +6,7 @@ configured channel adds its routes (`bot/channels/registry.py`); the operator co
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from bot import heap
 from bot.channels import registry
+from bot.channels.base import ChannelPlugin
 from bot.operators.console import console_routes
 from bot.service.runtime import Runtime
 from bot.service.start import start_routes
@@ -42,12 +43,15 @@ def create_app(
     turns: bool = True,
     settle_heap: bool = False,
     on_start: Callable[[Runtime], None] = lambda runtime: None,
+    plugins: Sequence[ChannelPlugin] | None = None,
 ) -> Starlette:
     """`turns`: False leaves the inbox to `work` processes (see `inbox_process.py`).
     `settle_heap`: once started, keep what the process holds out of garbage collections
     (`bot/heap.py`; for `serve`, not for the many apps of one test run). `on_start`: given
-    the runtime once it runs (for whoever drives the app from outside, such as tests)."""
-    plugins = registry.configured(settings)
+    the runtime once it runs (for whoever drives the app from outside, such as tests).
+    `plugins`: the channels (the ones the settings turn on when None)."""
+    if plugins is None:
+        plugins = registry.configured(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
