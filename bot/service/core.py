@@ -22,6 +22,8 @@ from bot.storage.database import migrate, open_engine, sessions
 
 @dataclass
 class Core:
+    """The content, the database and the conversation service, opened; `close` releases them."""
+
     settings: Settings
     content: Content
     db: AsyncEngine
