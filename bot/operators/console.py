@@ -195,7 +195,7 @@ def console_routes(settings: Settings) -> list[Route]:
     """Every console route, each wrapped in the console's security headers; what they use of
     the running service is in the lifespan state (`ConsoleDeps`)."""
     console = Console(settings)
-    logins = Logins(Pages(settings))
+    logins = Logins(console)  # one set of catalogs and templates for both
     table: list[tuple[str, Callable[[Request], Any], list[str]]] = [
         ("/operator", console.queue_page, ["GET"]),
         ("/operator/", console.queue_page, ["GET"]),
