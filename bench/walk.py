@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import LANGUAGES
-from bot.app import build_engine
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.telegram.render import render
+from bot.content import build_engine
 from bot.conversation import finished
 from bot.engine.engine import SURVEY_DUE, Engine, Result
 from bot.engine.loader import load_or_raise
@@ -85,7 +85,7 @@ class Model:
 
     def __init__(self, settings: Settings) -> None:
         bundle = load_or_raise(settings.content_root)
-        self.engine: Engine = build_engine(bundle, settings)
+        self.engine: Engine = build_engine(bundle, settings.hotline)
         self.shaper = SmsShaper(lambda: self.engine, settings.twilio.max_segments)
         menu = bundle.node(bundle.menu_ref)
         assert menu is not None

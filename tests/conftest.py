@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, open_app
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
 from bot.engine.model import Bundle
 from bot.engine.texts import Texts
 from bot.engine.understanding import NoUnderstanding
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
 from bot.settings import HotlineSettings, Settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio

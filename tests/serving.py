@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +17,14 @@ import httpx
 import uvicorn
 from sqlalchemy import text
 
+from bot.channels.base import ChannelPlugin
+from bot.channels.telegram.channel import TelegramChannel
 from bot.delivery.inbox import pending_conversations
 from bot.delivery.outbox import count_pending
-from bot.runtime import Runtime
+from bot.service.asgi import create_app
+from bot.service.assembly import Services
+from bot.service.runtime import Runtime
 from bot.settings import Settings
-from bot.web.app import create_app
 from bot.web.server import uvicorn_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 class Running:
     url: str
     client: httpx.AsyncClient
-    runtime: Runtime
+    services: Services
 
     async def dump(
         self, tables: tuple[str, ...] = ("conversations", "inbox", "outbox")
     ) -> list[str]:
         """Every stored value of the tables that hold per-person data, as text."""
         values: list[str] = []
-        async with self.runtime.app.db.connect() as connection:
+        async with self.services.core.db.connect() as connection:
             for table in tables:
                 rows = (await connection.execute(text(f"SELECT * FROM {table}"))).all()
                 values += [str(value) for row in rows for value in row]
@@ -48,7 +51,7 @@ class Running:
         """Wait until the inbox is processed and the outbox empty."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            async with self.runtime.app.service.sessions() as session:
+            async with self.services.sessions() as session:
                 pending = await count_pending(session)
                 waiting = await pending_conversations(session, 1)
             if not pending and not waiting:
@@ -58,8 +61,16 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIterator[Running]:
-    app = create_app(settings, watch_content=watch_content)
+async def running(
+    settings: Settings,
+    *,
+    watch_content: bool = False,
+    plugins: Sequence[ChannelPlugin] | None = None,
+) -> AsyncIterator[Running]:
+    started: list[Runtime] = []
+    app = create_app(
+        settings, watch_content=watch_content, on_start=started.append, plugins=plugins
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -77,12 +88,13 @@ async def running(settings: Settings, *, watch_content: bool = False) -> AsyncIt
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    runtime: Runtime = app.state.runtime
-    if runtime.telegram is not None:
-        await asyncio.wait_for(runtime.telegram.ready.wait(), timeout=10)
+    services = started[0].services
+    telegram = services.channels.get("telegram")
+    if isinstance(telegram, TelegramChannel):
+        await asyncio.wait_for(telegram.ready.wait(), timeout=10)
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         try:
-            yield Running(url, client, runtime)
+            yield Running(url, client, services)
         finally:
             server.should_exit = True
             await task

@@ -9,10 +9,11 @@ from typing import Any
 
 import uvicorn
 
-from bot.runtime import ELSEWHERE_NEEDS_POSTGRES
+from bot.channels import registry
+from bot.service.asgi import create_app
+from bot.service.assembly import ELSEWHERE_NEEDS_POSTGRES
 from bot.settings import Settings
 from bot.storage.database import asyncpg_dsn
-from bot.web.app import create_app
 from bot.web.server import uvicorn_options
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_turns and asyncpg_dsn(settings.database_url) is None:
         print(f"serve: {ELSEWHERE_NEEDS_POSTGRES}", file=sys.stderr)
         return 2
-    channels = ["web chat (/chat)"]
-    if settings.telegram.enabled:
-        channels.append("telegram")
-    if settings.twilio.enabled and settings.public_url:
-        channels.append("sms")
+    plugins = registry.configured(settings)
+    channels = [plugin.name for plugin in plugins]
     print(
         f"Serving on http://{args.host}:{args.port} "
         f"(database {settings.database_url.split('://', 1)[0]}; "
@@ -71,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         local_url=f"http://{args.host}:{args.port}",
         turns=not args.no_turns,
         settle_heap=True,
+        plugins=plugins,
     )
     uvicorn.run(
         app,

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import aio, heap
 from bot.cli.serve import add_reload_option, service_logging
-from bot.inbox_process import InboxProcess
+from bot.service.inbox_process import InboxProcess
 from bot.settings import Settings
 
 

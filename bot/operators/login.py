@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import math
 import re
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,12 +30,11 @@ from bot.operators.auth import (
     same,
     set_cookie,
 )
+from bot.operators.console_deps import console_deps
+from bot.operators.pages import Pages
 from bot.operators.tables import Operator
 from bot.operators.throttle import Throttled
 from bot.operators.words import LOGIN, PASSWORD
-
-if TYPE_CHECKING:
-    from bot.operators.console import Console
 
 LOGIN_PATH = "/operator/login"
 NONCE_SECONDS = 12 * 3600
@@ -44,20 +42,20 @@ NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class Logins:
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
 
     @functools.cached_property
     def key(self) -> bytes:
         """The login forms' HMAC key, derived from the app's secret for this use only."""
-        secret = self.console.settings.resolved_secret_key()
+        secret = self.pages.settings.resolved_secret_key()
         return hmac.new(secret, b"operator-console/login-form/v1", hashlib.sha256).digest()
 
     def secure(self, request: Request) -> bool:
-        return is_secure(request, self.console.settings.public_url)
+        return is_secure(request, self.pages.settings.public_url)
 
     def say(self, request: Request, message: str, **values: object) -> str:
-        return self.console.catalogs.gettext(self.console.lang(request), message, **values)
+        return self.pages.catalogs.gettext(self.pages.lang(request), message, **values)
 
     def form(
         self, request: Request, status: int = 200, message: str | None = None, name: str = ""
@@ -66,7 +64,7 @@ class Logins:
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         if not NONCE.fullmatch(nonce):
             nonce = new_nonce()
-        response = self.console.page(
+        response = self.pages.page(
             request,
             "login.html",
             status,
@@ -83,8 +81,8 @@ class Logins:
     async def login_page(self, request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE, "")
         if token:
-            async with self.console.sessions() as session:
-                if await accounts.resolve(session, token, self.console.now()) is not None:
+            async with self.pages.session(request) as session:
+                if await accounts.resolve(session, token, self.pages.now()) is not None:
                     return RedirectResponse("/operator", 303)
         return self.form(request)
 
@@ -97,8 +95,8 @@ class Logins:
         if not nonce or not same(form.get("csrf"), login_csrf(self.key, nonce)):
             return self.form(request, 403, self.say(request, LOGIN["expired"]))
         name, password = form.get("name", "").strip()[:64], form.get("password", "")
-        now = self.console.now()
-        sessions = self.console.runtime.app.service.sessions
+        now = self.pages.now()
+        sessions = console_deps(request).sessions
         try:
             operator = await accounts.authenticate(
                 sessions, name, password, client_ip(request, self.key), now
@@ -127,33 +125,33 @@ class Logins:
 
     async def start(self, request: Request, operator: Operator, response: Response) -> Response:
         """A fresh login (never one the browser brought along) in the response's cookie."""
-        hours = self.console.settings.operators.session_hours
-        async with self.console.sessions() as session, session.begin():
-            token = await accounts.start_login(session, operator, self.console.now(), hours)
+        hours = self.pages.settings.operators.session_hours
+        async with self.pages.session(request) as session, session.begin():
+            token = await accounts.start_login(session, operator, self.pages.now(), hours)
         set_cookie(
             response, SESSION_COOKIE, token, secure=self.secure(request), max_age=hours * 3600
         )
         return response
 
     async def log_out(self, request: Request) -> Response:
-        login = await self.console.login(request, page=True, forced_ok=True)
+        login = await self.pages.login(request, page=True, forced_ok=True)
         form = await posted_form(request, login.csrf)
         if isinstance(form, Response):
             return form
-        async with self.console.sessions() as session, session.begin():
+        async with self.pages.session(request) as session, session.begin():
             await accounts.end_login(session, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse(LOGIN_PATH, 303)
         clear_cookie(response, SESSION_COOKIE, secure=self.secure(request))
         return response
 
     async def password_page(self, request: Request) -> Response:
-        login = await self.console.login(request, page=True, forced_ok=True)
+        login = await self.pages.login(request, page=True, forced_ok=True)
         return self.password_form(request, login)
 
     def password_form(
         self, request: Request, login: accounts.Login, status: int = 200, message: str | None = None
     ) -> Response:
-        return self.console.page(
+        return self.pages.page(
             request,
             "password.html",
             status,
@@ -167,7 +165,7 @@ class Logins:
 
     async def change_display_name(self, request: Request) -> Response:
         """The name users see beside this operator's messages; empty: "Operator" alone."""
-        login = await self.console.login(request, page=False, forced_ok=True)
+        login = await self.pages.login(request, page=False, forced_ok=True)
         form = await posted_form(request, login.csrf)
         if isinstance(form, Response):
             return form
@@ -179,7 +177,7 @@ class Logins:
             return self.password_form(request, login, 400, problem)
         try:
             await accounts.set_display_name(
-                self.console.runtime.app.service.sessions, login.operator.id, value
+                console_deps(request).sessions, login.operator.id, value
             )
         except accounts.AccountError:
             problem = self.say(request, PASSWORD["display_name_bad"])
@@ -187,7 +185,7 @@ class Logins:
         return RedirectResponse("/operator?m=display_name_saved", 303)
 
     async def change_password(self, request: Request) -> Response:
-        login = await self.console.login(request, page=False, forced_ok=True)
+        login = await self.pages.login(request, page=False, forced_ok=True)
         form = await posted_form(request, login.csrf)
         if isinstance(form, Response):
             return form
@@ -203,12 +201,12 @@ class Logins:
             return self.password_form(request, login, 400, problem)
         try:
             operator = await accounts.change_password(
-                self.console.runtime.app.service.sessions,
+                console_deps(request).sessions,
                 login.operator.id,
                 current,
                 new,
                 client_ip(request, self.key),
-                self.console.now(),
+                self.pages.now(),
             )
         except Throttled as refused:
             return self.throttled(request, refused.wait, login.operator.name, login)

@@ -58,7 +58,7 @@ async def browser() -> AsyncIterator[Browser]:
 async def server(tmp_path: Path) -> AsyncIterator[Running]:
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", **ALWAYS_OPEN)
     async with running(settings) as run:
-        async with run.runtime.app.service.sessions() as session, session.begin():
+        async with run.services.sessions() as session, session.begin():
             await add_operator(session, "olga", "ru,uz,tg", PASSWORD)
             await add_operator(session, "ivan", "ru", PASSWORD)
         yield run
@@ -91,7 +91,7 @@ async def log_in(browser: Browser, url: str, name: str, **context: Any) -> Page:
 
 
 def render(server: Running, lang: str, key: str) -> str:
-    return server.runtime.app.service.engine.texts.render(lang, key)
+    return server.services.content.engine.texts.render(lang, key)
 
 
 async def bot_says(chat: Page, text: str) -> None:

@@ -70,7 +70,7 @@ async def test_the_whole_handover_both_ways(browser: Browser, server: Running, l
     # the console never showed who it was: no cookie token, no pseudonym
     cookies = await chat.context.cookies()
     token = next(c["value"] for c in cookies if c["path"] == "/chat")
-    conversation = pseudonym(server.runtime.settings.resolved_secret_key(), "web", token)
+    conversation = pseudonym(server.services.settings.resolved_secret_key(), "web", token)
     conversation_page = await console.content()
     await console.goto(f"{url}/operator")
     for html in (conversation_page, await console.content()):
@@ -129,8 +129,8 @@ async def test_a_reply_written_while_the_tab_was_closed_is_shown_once(
 ) -> None:
     """The reopened page is shown the transcript, and the reply also waited in the outbox for
     the closed one: the page shows it once."""
-    runtime = server.runtime
-    assert runtime.desk is not None
+    services = server.services
+    assert services.desk is not None
     context = await browser.new_context(**PHONE)  # type: ignore[arg-type]
     chat = await context.new_page()
     await chat.goto(f"{server.url}/chat?lang=ru")
@@ -138,12 +138,12 @@ async def test_a_reply_written_while_the_tab_was_closed_is_shown_once(
     await bot_says(chat, "1-й в очереди")
     await chat.close()
 
-    async with runtime.app.service.sessions() as session:
+    async with services.sessions() as session:
         olga = await session.scalar(select(Operator).where(Operator.name == "olga"))
         handover = await session.scalar(select(Handover))
     assert olga is not None and handover is not None
-    await runtime.desk.take(olga, handover.id)
-    await runtime.desk.reply(olga, handover.id, "В каком городе вы работаете?")
+    await services.desk.take(olga, handover.id)
+    await services.desk.reply(olga, handover.id, "В каком городе вы работаете?")
 
     again = await context.new_page()
     await again.goto(f"{server.url}/chat?lang=ru")

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text
 
-from bot.app import App
 from bot.delivery import outbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, Inbound
 from bot.delivery.inbox import Intake, claim
@@ -23,6 +22,7 @@ from bot.delivery.worker import InboxWorker
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming
 from bot.engine.state import State
+from bot.service.core import Core as App
 from bot.stats.tables import ContactCount, TopicCount
 from bot.storage.pseudonym import pseudonym
 from bot.storage.sealed import Sealer

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.app import App
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.inbox import Intake
 from bot.delivery.tables import InboxItem
+from bot.service.core import Core as App
 
 
 def update(n: int, user: str = "u1", kind: str = "message") -> Inbound:

@@ -29,7 +29,7 @@ REPLY = "Азиз, перезвоню на +79161234567 завтра"
 
 async def raw_outbox(run: Running) -> list[str]:
     """Every stored value of the outbox, as the database holds it (no type decoding)."""
-    async with run.runtime.app.db.connect() as connection:
+    async with run.services.core.db.connect() as connection:
         rows = (await connection.execute(text("SELECT * FROM outbox"))).all()
     return [str(value) for row in rows for value in row]
 
@@ -42,8 +42,8 @@ async def test_an_operator_reply_waits_sealed_and_arrives_intact(
     tmp_path: Path, database_url: str
 ) -> None:
     async with running(web_settings(tmp_path, database_url, **ALWAYS_OPEN)) as run:
-        runtime = run.runtime
-        assert runtime.desk is not None
+        services = run.services
+        assert services.desk is not None
         visitor = Visitor(run.url)
         try:
             assert (await visitor.open()).status_code == 200
@@ -53,10 +53,10 @@ async def test_an_operator_reply_waits_sealed_and_arrives_intact(
                 await visitor.send(text="оператор")
                 await events.next()
             # the page is closed: what the operator says waits in the outbox
-            row = await only_handover(runtime)
-            olga = await add_operator(runtime, "olga", "ru")
-            await runtime.desk.take(olga, row.id)
-            await runtime.desk.reply(olga, row.id, REPLY)
+            row = await only_handover(services)
+            olga = await add_operator(services, "olga", "ru")
+            await services.desk.take(olga, row.id)
+            await services.desk.reply(olga, row.id, REPLY)
             items = await waiting(run)
             assert len(items) == 2 and all(item.status == PENDING for item in items)
             stored = await raw_outbox(run)
@@ -75,14 +75,14 @@ async def test_a_message_queued_in_clear_before_the_upgrade_is_still_sent(
     tmp_path: Path, database_url: str
 ) -> None:
     async with running(web_settings(tmp_path, database_url)) as run:
-        runtime = run.runtime
-        secret = runtime.settings.resolved_secret_key()
+        services = run.services
+        secret = services.settings.resolved_secret_key()
         visitor = Visitor(run.url)
         try:
             assert (await visitor.open()).status_code == 200
             old = outbox.body_of(Outgoing("Старый ответ", (OptionOut("nav:menu", "Меню", -1),)))
             assert old["text"] == "Старый ответ"  # the shape rows had before sealing
-            async with runtime.app.service.sessions() as session, session.begin():
+            async with services.sessions() as session, session.begin():
                 now = dt.datetime.now(dt.UTC)
                 session.add(
                     OutboxItem(
@@ -98,7 +98,7 @@ async def test_a_message_queued_in_clear_before_the_upgrade_is_still_sent(
                     )
                 )
             async with visitor.events() as events:
-                runtime.senders[CHANNEL].wake()
+                services.senders[CHANNEL].wake()
                 piece = await events.next(timeout=5)
             assert piece == {
                 "text": "Старый ответ",

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import App
 from bot.delivery import outbox
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Delivered, OutboxSender, Outcome
 from bot.delivery.tables import OutboxItem
 from bot.engine.messages import Outgoing
+from bot.service.core import Core as App
 from bot.storage.sealed import Sealer
 
 SECRET = b"test-secret-key"

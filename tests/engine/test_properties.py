@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from bot import LANGUAGES
-from bot.app import build_matcher
+from bot.content import build_matcher
 from bot.engine.engine import MENU_CHOICE, SURVEY_DUE, Engine, Result
 from bot.engine.messages import Incoming, Outgoing, ToOperator
 from bot.engine.model import SURVEY_FLOW, Bundle

@@ -60,7 +60,7 @@ async def test_telegram_hanging_past_the_timeout_is_retried_and_nothing_is_lost(
             TELEGRAM_API_URL=api,
         )
         async with open_site(settings, fake_telegram, fake_twilio) as site:
-            transport = site.runtime.senders["telegram"].transport
+            transport = site.services.senders["telegram"].transport
             # the sender's client with a 1 s read timeout instead of 10 s, to keep this short
             quick = Bot(
                 fake_telegram.token,
@@ -102,12 +102,12 @@ async def test_twilio_5xx_and_timeouts_are_retried_and_nothing_is_lost(
             TWILIO_API_URL=f"http://127.0.0.1:{proxy.port}",
         )
         async with open_site(settings, fake_telegram, fake_twilio) as site:
-            assert site.runtime.sms is not None
+            assert "sms" in site.services.channels
             # instead of 30 s, and shorter than the hang below. Not 1 s: an answer read after
             # the client gave up is sent again (Twilio takes no idempotency key for a message),
             # and with 1 s, in a full local run, the first reply arrived twice: most likely its
             # 201 came after the client had given up.
-            site.runtime.sms.client.http_client.timeout = 2.0
+            site.services.channels["sms"].transport.client.http_client.timeout = 2.0
             fake_twilio.fail_next(500)
             fake_twilio.fail_next(503)
             assert (await site.sms(PHONE, "salom")).status_code == 200

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.app import App, open_app
 from bot.engine.messages import Incoming
 from bot.operators import queue
 from bot.operators.desk import Desk, DeskError
@@ -21,6 +20,8 @@ from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
 from bot.operators.tables import CLOSED, QUEUED, TAKEN, Handover, HandoverLine, Operator
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.stats.purge import purge_now

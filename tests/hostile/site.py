@@ -101,7 +101,7 @@ class Site(Running):
 
     def say(self, lang: str, key: str, *, sms: bool = False) -> str:
         """A text as content/<lang>/ has it, rendered."""
-        return self.runtime.app.service.engine.texts.render(lang, key, sms=sms)
+        return self.services.content.engine.texts.render(lang, key, sms=sms)
 
     async def healthy(self) -> bool:
         response = await self.client.get("/healthz")
@@ -133,7 +133,7 @@ async def open_site(
     settings: Settings, telegram: FakeTelegram, twilio: FakeTwilio
 ) -> AsyncIterator[Site]:
     async with running(settings) as run:
-        yield Site(run.url, run.client, run.runtime, telegram, twilio)
+        yield Site(run.url, run.client, run.services, telegram, twilio)
 
 
 async def eventually(check: Any, timeout: float = 10.0) -> bool:

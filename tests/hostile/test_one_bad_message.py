@@ -48,8 +48,8 @@ async def send_raw(browser: Visitor, text_json: str) -> int:
 
 
 async def user_lines(site: Site) -> list[str]:
-    sealer = Sealer(site.runtime.settings.resolved_secret_key())
-    async with site.runtime.app.service.sessions() as session:
+    sealer = Sealer(site.services.settings.resolved_secret_key())
+    async with site.services.sessions() as session:
         row = await session.scalar(select(Handover).order_by(Handover.id.desc()))
         if row is None:
             return []
@@ -66,7 +66,7 @@ async def test_a_lone_surrogate_sent_while_queued_reaches_the_transcript(
         await events.next()
         assert (await browser.send("оператор")).status_code == 202
         await events.next()  # your place in the queue
-        async with site.runtime.app.service.sessions() as session:
+        async with site.services.sessions() as session:
             handover = await session.scalar(select(Handover))
         assert handover is not None and handover.status == "queued"
 
@@ -74,7 +74,7 @@ async def test_a_lone_surrogate_sent_while_queued_reaches_the_transcript(
         assert await send_raw(browser, json.dumps("a\x00b\x1b[31m\tc\nd")) == 202
         assert await site.settled()
         assert await user_lines(site) == ["x\ufffd", "ab[31m\tc\nd"]
-    async with site.runtime.app.service.sessions() as session:
+    async with site.services.sessions() as session:
         failed = await session.scalars(select(InboxItem.id).where(InboxItem.attempts > 0))
         assert list(failed) == []  # processed the first time, not after retries
     assert await site.healthy()

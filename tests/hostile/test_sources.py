@@ -32,7 +32,7 @@ async def processed(site: Site) -> None:
     """Every update taken (web chat replies wait in the outbox for a page to fetch them)."""
 
     async def done() -> bool:
-        async with site.runtime.app.service.sessions() as session:
+        async with site.services.sessions() as session:
             return not await pending_conversations(session, 1)
 
     assert await eventually(done)
@@ -41,7 +41,7 @@ async def processed(site: Site) -> None:
 async def sources(site: Site) -> dict[str, int]:
     """Contacts counted per campaign source."""
     await processed(site)
-    async with site.runtime.app.service.sessions() as session:
+    async with site.services.sessions() as session:
         rows = (await session.scalars(select(ContactCount))).all()
     counted: dict[str, int] = {}
     for row in rows:

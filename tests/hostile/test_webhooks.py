@@ -368,7 +368,7 @@ async def test_a_normal_user_is_answered_fully_and_in_order_during_an_attack(sit
 
 
 async def test_a_last_event_id_with_a_unicode_digit_opens_the_stream(site: Site) -> None:
-    epoch = site.runtime.web_hub.replay.epoch
+    epoch = site.services.channels["web"].hub.replay.epoch
     async with (
         site.visitor() as browser,
         browser.client.stream("GET", "/chat/events", params={"last": f"{epoch}.¹"}) as response,

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
 from bot.operators import accounts
 from bot.operators.tables import Handover, Operator
+from bot.service.core import Core as App
 from bot.settings import Settings
 from tests.channels.telegram.conftest import Served, serve, telegram_settings
 from tests.fakes import updates
@@ -47,7 +47,7 @@ async def served(
 async def add_operator(
     served: Served, name: str, langs: str, password: str = PASSWORD, *, must_change: bool = False
 ) -> Operator:
-    async with served.runtime.app.service.sessions() as session, session.begin():
+    async with served.services.sessions() as session, session.begin():
         return await accounts.add_operator(
             session, name, langs, password, must_change_password=must_change
         )
@@ -140,7 +140,7 @@ async def ask_operator(
     ask = updates.text_update(first_update + 1, chat, text, language_code=lang)
     assert (await served.post_update(ask)).status_code == 200
     assert await served.settled()
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         rows = await session.scalars(select(Handover).order_by(Handover.id.desc()))
         for row in rows:
             if row.status != "closed" and row.lang == lang:

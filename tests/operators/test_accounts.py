@@ -13,10 +13,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from bot.app import App
 from bot.operators import accounts
 from bot.operators.passwords import needs_rehash, verify_password
 from bot.operators.tables import LoginFailure, Operator, OperatorSession
+from bot.service.core import Core as App
 from tests.conftest import make_settings
 from tests.operators.conftest import NOW, PASSWORD, new_operator
 from tests.serving import running
@@ -123,7 +123,7 @@ async def test_a_first_start_on_a_terminal_prints_the_one_time_password_once(
     caplog.set_level(logging.DEBUG)
     terminal = Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
-    async with running(settings) as first, first.runtime.app.service.sessions() as session:
+    async with running(settings) as first, first.services.sessions() as session:
         admin = await accounts.find(session, "admin")
     lines = [line for line in terminal.getvalue().splitlines() if "one-time password" in line]
     assert len(lines) == 1
@@ -147,7 +147,7 @@ async def test_a_first_start_without_a_terminal_keeps_the_password_out_of_the_lo
     read, and the log says where (never the password)."""
     settings = make_settings(tmp_path, database_url, OPERATOR_BOOTSTRAP="1")
     caplog.set_level(logging.DEBUG)
-    async with running(settings) as first, first.runtime.app.service.sessions() as session:
+    async with running(settings) as first, first.services.sessions() as session:
         admin = await accounts.find(session, "admin")
     kept = settings.data_dir / accounts.BOOTSTRAP_FILE
     assert kept.stat().st_mode & 0o777 == 0o600
@@ -163,6 +163,6 @@ async def test_the_first_operator_can_be_left_out(
     tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings(tmp_path, database_url, OPERATOR_BOOTSTRAP="0")
-    async with running(settings) as run, run.runtime.app.service.sessions() as session:
+    async with running(settings) as run, run.services.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Operator)) == 0
     assert "one-time password" not in capsys.readouterr().out

@@ -20,7 +20,7 @@ CHAT = 5_120_348_811
 
 
 async def handover(served: Served, handover_id: int) -> Handover:
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         row: Handover | None = await session.get(Handover, handover_id)
         assert row is not None
         return row
@@ -100,7 +100,7 @@ async def test_take_reply_close_reaches_the_user_and_counts_the_outcome(served: 
     assert "Оператор завершил разговор" in last["text"]
     assert last["reply_markup"]["inline_keyboard"]  # the menu again
     assert (await handover(served, row.id)).outcome == "labour_rights"
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         counts = (await session.scalars(select(OutcomeCount))).all()
     assert [(c.outcome, c.count, c.channel) for c in counts] == [("labour_rights", 1, "telegram")]
 
@@ -206,7 +206,7 @@ async def test_the_context_shows_topics_answers_and_canned_replies(served: Serve
     page = (await browser.open(f"/operator/c/{row.id}")).text
     context = page.split('class="context"', 1)[1]
     assert "Патент, работа" in context  # the topic's label
-    answer = served.runtime.app.service.engine.texts.render("ru", "work_permit.about_other")
+    answer = served.services.content.engine.texts.render("ru", "work_permit.about_other")
     assert html.escape(" ".join(answer.split())[:60], quote=True) in context
     assert "Готовые ответы" in page and 'class="canned-reply"' in page
     assert "Не пишите, пожалуйста, имя, номер паспорта" in page  # canned.no_personal (ru)
@@ -240,7 +240,7 @@ def outcome_names(page: str) -> dict[str, str]:
 async def test_topic_names_are_in_the_consoles_language_from_one_source(served: Served) -> None:
     row = await ask_operator(served, CHAT, "ru", 100)
     browser = await operator_browser(served, "olga", "ru")
-    texts = served.runtime.app.service.engine.texts
+    texts = served.services.content.engine.texts
 
     russian = outcome_names((await browser.open(f"/operator/c/{row.id}")).text)
     assert {"general", "other", "labour_rights", "work_permit"} <= set(russian)

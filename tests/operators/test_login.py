@@ -32,7 +32,7 @@ async def test_the_session_cookie_is_locked_down(served: Served, browser: Browse
     cookie = next(c for c in browser.set_cookies if c.startswith("op_session="))
     attributes = {part.strip().lower() for part in cookie.split(";")}
     assert {"httponly", "secure", "samesite=strict", "path=/operator"} <= attributes
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         stored = await session.scalar(select(OperatorSession.id))
     token = browser.cookies["op_session"]
     assert stored == accounts.token_hash(token) and token not in str(stored)
@@ -88,7 +88,7 @@ async def test_a_success_clears_the_failures_of_the_name(served: Served, browser
     for _ in range(2):
         await browser.log_in("dilnoza", "guess")
     assert (await browser.log_in("dilnoza")).status_code == 303
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         # what is left counts against the address alone (one login must not reset a guesser)
         assert await session.scalar(select(func.count()).select_from(LoginFailure)) == 2
 
@@ -175,7 +175,7 @@ async def test_over_plain_http_without_a_public_url_the_cookie_is_not_secure(
 ) -> None:
     settings = make_settings(tmp_path, database_url, OPERATOR_BOOTSTRAP="0")
     async with running(settings) as run:
-        async with run.runtime.app.service.sessions() as session, session.begin():
+        async with run.services.sessions() as session, session.begin():
             await accounts.add_operator(session, "olga", "ru", PASSWORD)
         browser = Browser(run.client)
         assert (await browser.log_in("olga")).status_code == 303
@@ -196,13 +196,13 @@ async def test_an_operator_chooses_the_name_users_see(served: Served, browser: B
     done = await browser.post("/operator/display-name", {"display_name": "  Ольга  "})
     assert done.status_code == 303 and done.headers["location"].startswith("/operator?")
     assert "Имя сохранено" in (await browser.open(done.headers["location"])).text
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         found = await accounts.find(session, "olga.k")
     assert found is not None and found.display_name == "Ольга"
     page = await browser.open("/operator/password")
     assert 'value="Ольга"' in page.text
     assert (await browser.post("/operator/display-name", {"display_name": ""})).status_code == 303
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         found = await accounts.find(session, "olga.k")
     assert found is not None and found.display_name is None  # back to "Operator" alone
 

@@ -9,10 +9,10 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
 from bot.operators import accounts
 from bot.operators.tables import LoginFailure
 from bot.operators.throttle import WINDOW, Throttled
+from bot.service.core import Core as App
 from tests.operators.conftest import NOW, PASSWORD, new_operator
 
 A, B = "10.0.0.9", "10.0.0.10"

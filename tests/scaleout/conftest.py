@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import build_engine
+from bot.content import build_engine
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
 from tests.conftest import ROOT, _postgres_available, make_settings
@@ -25,7 +25,7 @@ def postgres_url() -> str:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     settings = make_settings(tmp_path_factory.mktemp("engine"), "sqlite+aiosqlite://")
-    return build_engine(load_or_raise(ROOT), settings)
+    return build_engine(load_or_raise(ROOT), settings.hotline)
 
 
 @pytest.fixture

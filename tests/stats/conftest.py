@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, open_app
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.stats.tables import STAT_TABLES

@@ -9,13 +9,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
 from bot.delivery import outbox
 from bot.delivery.inbound import Inbound
 from bot.delivery.inbox import Intake
 from bot.delivery.tables import InboxItem, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
 from bot.engine.state import State
+from bot.service.core import Core as App
 from bot.storage.conversations import Saved, as_utc, save_many
 from bot.storage.dialects import sqlite_rows
 from bot.storage.sealed import Sealer

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.app import App
+from bot.service.core import Core as App
 from bot.stats.purge import purge_now
 from bot.storage.database import open_engine
 from tests.channels.sms.conftest import SmsServed, sms_settings
@@ -63,7 +63,7 @@ async def clean_within(folder: Path, secrets: list[bytes], seconds: float = 5) -
 
 
 async def purged(run: Running) -> None:
-    await purge_now(run.runtime.app.service.sessions, run.runtime.settings)
+    await purge_now(run.services.sessions, run.services.settings)
 
 
 async def test_an_sms_users_words_leave_every_database_file(
@@ -72,21 +72,21 @@ async def test_an_sms_users_words_leave_every_database_file(
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     settings = sms_settings(tmp_path, url, fake_twilio, **ALWAYS_OPEN, **CHECKPOINT)
     async with running(settings) as run:
-        sms = SmsServed(run.url, run.client, run.runtime, fake_twilio)
-        runtime = sms.runtime
-        assert runtime.desk is not None
+        sms = SmsServed(run.url, run.client, run.services, fake_twilio)
+        services = sms.services
+        assert services.desk is not None
         await sms.sms(NUMBER, "1")  # Russian
         await sms.sms(NUMBER, "0")  # the operator
         assert len(await sms.replies(NUMBER, 2)) == 2
-        row = await only_handover(runtime)
-        olga = await add_operator(runtime, "olga", "ru")
-        await runtime.desk.take(olga, row.id)
+        row = await only_handover(services)
+        olga = await add_operator(services, "olga", "ru")
+        await services.desk.take(olga, row.id)
         assert len(await sms.replies(NUMBER, 3)) == 3
         await sms.sms(NUMBER, SAID)
         assert await sms.settled()
-        await runtime.desk.reply(olga, row.id, REPLY)
+        await services.desk.reply(olga, row.id, REPLY)
         assert (await sms.replies(NUMBER, 4))[-1].endswith(REPLY)  # after the "Operator:" label
-        await runtime.desk.close(olga, row.id, "other")
+        await services.desk.close(olga, row.id, "other")
         assert len(await sms.replies(NUMBER, 5)) == 5
         # a living conversation keeps only sealed values: the timer alone cleans the log
         assert await clean_within(tmp_path, secrets_of(NUMBER)) == {}
@@ -104,22 +104,22 @@ async def test_a_telegram_users_words_leave_every_database_file(
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     settings = telegram_settings(tmp_path, url, fake_telegram, **ALWAYS_OPEN, **CHECKPOINT)
     async with serve(settings, fake_telegram) as served:
-        runtime = served.runtime
-        assert runtime.desk is not None
+        services = served.services
+        assert services.desk is not None
         post = served.post_update
         await post(updates.text_update(1, CHAT, "/start"))
         await post(updates.button_update(2, CHAT, "lang:ru"))
         await post(updates.text_update(3, CHAT, "/operator"))
         assert await served.replies(3, CHAT)
-        row = await only_handover(runtime)
-        olga = await add_operator(runtime, "olga", "ru")
-        await runtime.desk.take(olga, row.id)
+        row = await only_handover(services)
+        olga = await add_operator(services, "olga", "ru")
+        await services.desk.take(olga, row.id)
         assert await served.replies(4, CHAT)
         await post(updates.text_update(4, CHAT, SAID))
         assert await served.settled()
-        await runtime.desk.reply(olga, row.id, REPLY)
+        await services.desk.reply(olga, row.id, REPLY)
         assert await served.replies(5, CHAT)
-        await runtime.desk.close(olga, row.id, "other")
+        await services.desk.close(olga, row.id, "other")
         assert await served.replies(6, CHAT)
         assert await clean_within(tmp_path, secrets_of(str(CHAT))) == {}
         await post(updates.text_update(5, CHAT, "/forget"))

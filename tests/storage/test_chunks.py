@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import event, select
 
-from bot.app import App
 from bot.delivery.tables import InboxItem
+from bot.service.core import Core as App
 from bot.storage.chunks import among
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from bot.app import App, open_app
 from bot.engine.messages import Incoming
 from bot.engine.state import State
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
 from bot.storage.conversations import Saved, load_many, save_many, set_blocked
 from bot.storage.tables import Conversation
 from tests.conftest import make_settings

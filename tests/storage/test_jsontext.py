@@ -9,8 +9,8 @@ import json
 
 from sqlalchemy import select
 
-from bot.app import App
 from bot.engine.state import State
+from bot.service.core import Core as App
 from bot.storage import jsontext
 from bot.storage.conversations import Saved, load_many, save_many
 from bot.storage.tables import Conversation

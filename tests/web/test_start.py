@@ -23,7 +23,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Running]:
 
 
 def said(served: Running, lang: str, key: str) -> str:
-    text = served.runtime.app.service.engine.texts.render(lang, f"webchat.start.{key}")
+    text = served.services.content.engine.texts.render(lang, f"webchat.start.{key}")
     return html.escape(text)
 
 

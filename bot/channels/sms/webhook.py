@@ -11,21 +11,20 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from bot.delivery.inbound import Inbound
-from bot.delivery.inbox import Intake, first_time
+from bot.delivery.inbox import first_time
 from bot.stats.counters import bump
 from bot.stats.sources import from_sms
 from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
+from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
 from bot.web.health import recorded
 
@@ -68,7 +67,6 @@ async def signed_form(
 
 
 def inbound_endpoint(
-    intake: Callable[[], Intake],
     auth_token: str,
     public_url: str,
     source_keywords: Mapping[str, str],
@@ -93,7 +91,7 @@ def inbound_endpoint(
             opt_out=OPT_OUT_TYPES.get(fields.get("OptOutType", "").strip().upper()),
         )
         try:
-            await recorded(intake().accept(inbound))
+            await recorded(state.intake(request).accept(inbound))
         except Exception:
             log.warning("sms: could not record a message; asking Twilio to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)
@@ -103,7 +101,6 @@ def inbound_endpoint(
 
 
 def status_endpoint(
-    sessions: Callable[[], async_sessionmaker[Any]],
     secret: bytes,
     auth_token: str,
     public_url: str,
@@ -123,7 +120,7 @@ def status_endpoint(
             return JSONResponse({"error": "MessageSid is missing or malformed"}, status_code=400)
 
         async def record() -> None:
-            async with sessions()() as session, session.begin():
+            async with state.sessions(request)() as session, session.begin():
                 now = dt.datetime.now(dt.UTC)
                 if await first_time(session, REPORTS, f"{status}:{sid}", now):
                     keys = {"day": now.date(), "channel": CHANNEL, "status": status}

@@ -5,6 +5,7 @@ in Russian, Uzbek and Tajik, then either register the webhook (PUBLIC_URL set) o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -13,9 +14,12 @@ from telegram.error import TelegramError
 
 from bot import LANGUAGES
 from bot.aio import wait_event
+from bot.channels.base import Job
 from bot.channels.telegram.updates import CHANNEL, PARSE_ERRORS, to_inbound
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.inbox import Intake
+from bot.delivery.sender import OutboxSender
+from bot.delivery.turns import Acknowledge, Shaper
 from bot.engine.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -29,12 +33,17 @@ DEFAULT_LANGUAGE = "ru"
 
 
 class TelegramChannel:
+    name = CHANNEL
+    shaper: Shaper | None = None
+
     def __init__(
         self,
         bot: Bot,
         intake: Intake,
         texts: Callable[[], Texts],
         *,
+        sender: OutboxSender | None = None,
+        acknowledge: Acknowledge | None = None,
         public_url: str,
         webhook_secret: str,
         poll_timeout: int = 25,
@@ -42,6 +51,8 @@ class TelegramChannel:
     ) -> None:
         """`polling`: set while this process is the one to long-poll (None: always)."""
         self.bot = bot
+        self.sender = sender
+        self.acknowledge = acknowledge
         self.intake = intake
         self.texts = texts
         self.public_url = public_url
@@ -50,6 +61,13 @@ class TelegramChannel:
         self.polling = polling
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
+
+    def jobs(self) -> dict[str, Job]:
+        return {"telegram": self.run()}
+
+    async def prepare_turns(self) -> None:
+        with contextlib.suppress(TelegramError):  # acknowledging works without getMe
+            await self.bot.initialize()
 
     @property
     def uses_webhook(self) -> bool:

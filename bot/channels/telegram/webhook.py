@@ -13,17 +13,15 @@ from starlette.responses import JSONResponse, Response
 
 from bot.channels.telegram.channel import SECRET_HEADER
 from bot.channels.telegram.updates import MalformedUpdate, read
-from bot.delivery.inbox import Intake
+from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
 from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
 
-def make_endpoint(
-    intake: Callable[[], Intake], secret: str
-) -> Callable[[Request], Awaitable[Response]]:
-    """The route for an intake the app's lifespan creates later, and the expected secret."""
+def make_endpoint(secret: str) -> Callable[[Request], Awaitable[Response]]:
+    """The route, expecting `secret`; updates go to the intake in the lifespan state."""
     expected = secret.encode()
 
     async def telegram_webhook(request: Request) -> Response:
@@ -40,7 +38,7 @@ def make_endpoint(
         except (UnicodeDecodeError, json.JSONDecodeError, MalformedUpdate) as error:
             return JSONResponse({"error": f"malformed update: {error}"}, status_code=400)
         try:
-            await recorded(intake().accept(inbound))
+            await recorded(state.intake(request).accept(inbound))
         except Exception:
             log.warning("telegram: could not record an update; asking Telegram to retry")
             return JSONResponse({"error": "unavailable"}, status_code=503)

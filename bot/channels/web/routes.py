@@ -55,10 +55,9 @@ from bot.channels.web.visitor import (
     visitor_of,
 )
 from bot.delivery.inbound import START, Inbound
-from bot.delivery.inbox import Intake
-from bot.engine.texts import Texts
 from bot.stats.sources import from_web_query
 from bot.storage.pseudonym import pseudonym
+from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
 from bot.web.health import recorded
 
@@ -145,15 +144,14 @@ async def relay(
 
 
 def chat_routes(
-    intake: Callable[[], Intake],
-    hub: Callable[[], Hub],
-    texts: Callable[[], Texts],
+    hub: Callable[[Request], Hub],
     *,
     secret: bytes,
     public_url: str,
     ttl_days: int,
 ) -> list[Route]:
-    """The routes, for an intake, hub and texts the app's lifespan makes later."""
+    """The routes; the intake and texts they use are in the lifespan state, and `hub` finds
+    the running channel's hub there."""
     page = Page()
     limit = RateLimit()
     per_address = RateLimit(ADDRESS_RATE, ADDRESS_BURST)
@@ -165,7 +163,9 @@ def chat_routes(
         lang = page_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
-        html = page.render(lang, page_texts(texts()), page_token(secret, visitor))
+        html = page.render(
+            lang, page_texts(state.content(request).texts()), page_token(secret, visitor)
+        )
         response = HTMLResponse(html, headers=PAGE_HEADERS)
         keep_visitor(response, visitor, max_age=max_age, secure=is_secure(request, public_url))
         return response
@@ -187,8 +187,8 @@ def chat_routes(
             or not per_address.allow(address)
         ):
             return error(429, "too many messages")
-        if not hub().recently_seen(visitor):
-            current = intake()
+        if not hub(request).recently_seen(visitor):
+            current = state.intake(request)
             if await backlog.full(current.sessions, pseudonym(current.secret, CHANNEL, visitor)):
                 return error(429, "replies are waiting: open the chat to read them")
         try:
@@ -201,9 +201,9 @@ def chat_routes(
             return error(400, "a JSON object is expected")
         return visitor, data
 
-    async def accepted(inbound: Inbound) -> Response:
+    async def accepted(request: Request, inbound: Inbound) -> Response:
         try:
-            added = await recorded(intake().accept(inbound))
+            added = await recorded(state.intake(request).accept(inbound))
         except Exception:
             log.warning("web: could not record a message; the page retries it")
             return error(503, "unavailable")
@@ -229,7 +229,7 @@ def chat_routes(
             choice=choice,
             lang_hint=hint,
         )
-        return await accepted(inbound)
+        return await accepted(request, inbound)
 
     async def chat_start(request: Request) -> Response:
         got = await posted(request)
@@ -252,13 +252,13 @@ def chat_routes(
             or accepted_language(request.headers.get("accept-language")),
             source=from_web_query(request.query_params),  # intake keeps only a listed code
         )
-        return await accepted(inbound)
+        return await accepted(request, inbound)
 
     async def chat_events(request: Request) -> Response:
         visitor = visitor_of(request)
         if visitor is None:
             return error(403, "forbidden")
-        current = hub()
+        current = hub(request)
         if current.full(visitor):
             return error(429, "too many open pages")
         # EventSource sends the header when it reconnects by itself; the page passes `last`

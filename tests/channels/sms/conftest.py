@@ -67,4 +67,4 @@ async def sms_served(
     tmp_path: Path, database_url: str, fake_twilio: FakeTwilio
 ) -> AsyncIterator[SmsServed]:
     async with running(sms_settings(tmp_path, database_url, fake_twilio)) as run:
-        yield SmsServed(run.url, run.client, run.runtime, fake_twilio)
+        yield SmsServed(run.url, run.client, run.services, fake_twilio)

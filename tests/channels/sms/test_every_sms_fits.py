@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from bot import LANGUAGES
-from bot.app import App, build_engine, open_app
 from bot.channels.rendering import render_sms
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import fold_for_sms, sms_cost
+from bot.content import build_engine
 from bot.conversation import finished, joined
 from bot.engine.engine import Engine, Result
 from bot.engine.messages import Incoming, Outgoing
@@ -28,6 +28,8 @@ from bot.engine.state import State
 from bot.lint.sms import node_sms
 from bot.operators.hours import Hours
 from bot.operators.sink import HandoverSink
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
@@ -161,7 +163,7 @@ def notices(engine: Engine, lang: str) -> list[list[Outgoing]]:
 def test_every_node_in_every_language_fits_one_sms_with_its_options(
     shipped_bundle: Bundle,
 ) -> None:
-    engine = build_engine(shipped_bundle, Settings.from_env({}))
+    engine = build_engine(shipped_bundle, Settings.from_env({}).hotline)
     texts = engine.texts
     failures = []
     for flow in shipped_bundle.flows.values():

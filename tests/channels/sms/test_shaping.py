@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.app import build_engine
+from bot.content import build_engine
 from bot.channels.sms.shaping import STORED_PAGES, SmsShaper
 from bot.conversation import finished
 from bot.engine.engine import Engine, Result
@@ -21,7 +21,7 @@ LONG = " ".join(f"Предложение номер {n} о том, как офо
 
 @pytest.fixture
 def engine(shipped_bundle: Bundle) -> Engine:
-    return build_engine(shipped_bundle, Settings.from_env({}))
+    return build_engine(shipped_bundle, Settings.from_env({}).hotline)
 
 
 def turn(engine: Engine, state: State, text: str, reply: list[Outgoing]) -> Result:

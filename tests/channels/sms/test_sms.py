@@ -26,7 +26,7 @@ STATUS = "/sms/twilio/status"
 
 
 def say(served: SmsServed, lang: str, key: str) -> str:
-    return served.runtime.app.service.engine.texts.render(lang, key, sms=True)
+    return served.services.content.engine.texts.render(lang, key, sms=True)
 
 
 async def test_forged_and_unsigned_requests_are_refused(sms_served: SmsServed) -> None:
@@ -42,7 +42,7 @@ async def test_forged_and_unsigned_requests_are_refused(sms_served: SmsServed) -
     assert response.status_code == 403
     status = status_form(message_sid="SM" + "2" * 32, status="delivered", to=PHONE)
     assert (await sms_served.client.post("/sms/twilio/status", data=status)).status_code == 403
-    async with sms_served.runtime.app.service.sessions() as session:
+    async with sms_served.services.sessions() as session:
         assert (await session.scalars(select(InboxItem))).all() == []
 
 
@@ -74,7 +74,7 @@ async def test_digits_only_reach_every_topic_in_every_language(sms_served: SmsSe
         for ti, topic in enumerate(TOPICS)
     ]
     await asyncio.gather(*walks)
-    async with sms_served.runtime.app.service.sessions() as session:
+    async with sms_served.services.sessions() as session:
         rows = (await session.scalars(select(TopicCount))).all()
     reached = {(row.lang, row.topic) for row in rows if row.channel == "sms"}
     assert reached == {(lang, topic) for lang in LANGUAGES for topic in TOPICS}
@@ -117,7 +117,7 @@ async def test_a_long_answer_is_paged_and_continued_on_more(
     # the shipped answers fit SMS_MAX_SEGMENTS=3 with their options; with 2 they are paged
     settings = sms_settings(tmp_path, database_url, fake_twilio, SMS_MAX_SEGMENTS="2")
     async with running(settings) as run:
-        served = SmsServed(run.url, run.client, run.runtime, fake_twilio)
+        served = SmsServed(run.url, run.client, run.services, fake_twilio)
         await paged_and_continued(served)
 
 
@@ -145,13 +145,13 @@ async def test_an_opted_out_recipient_is_marked_and_not_retried(sms_served: SmsS
     assert await sms_served.settled()
     await asyncio.sleep(0.3)
     assert [c.status for c in sms_served.fake.calls if c.method == "POST"] == [400]
-    async with sms_served.runtime.app.service.sessions() as session:
+    async with sms_served.services.sessions() as session:
         (row,) = (await session.scalars(select(Conversation))).all()
         assert row.blocked
 
 
 async def delivery_counts(served: SmsServed) -> dict[str, int]:
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         rows = (await session.scalars(select(DeliveryCount))).all()
     return {r.status: r.count for r in rows}
 
@@ -180,9 +180,9 @@ async def test_a_replayed_delivery_report_is_counted_once(sms_served: SmsServed)
     for odd in ("", "SM\x00" + "8" * 30, "SM" + "8" * 70):  # signed, yet no MessageSid
         response = await sms_served.post_signed(STATUS, {**delivered, "MessageSid": odd})
         assert response.status_code == 400
-    sessions, runtime = sms_served.runtime.app.service.sessions, sms_served.runtime
+    sessions, services = sms_served.services.sessions, sms_served.services
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
-    await purge_now(sessions, runtime.settings, now=later)  # what was remembered goes too
+    await purge_now(sessions, services.settings, now=later)  # what was remembered goes too
     async with sessions() as session:
         assert (await session.scalars(select(InboxItem.external_id))).all() == []
 
@@ -249,7 +249,7 @@ async def test_a_report_replayed_to_two_servers_at_once_is_counted_once(
             )
         )
         assert [r.status_code for r in replies] == [204] * 10
-        async with one.runtime.app.service.sessions() as session:
+        async with one.services.sessions() as session:
             rows = (await session.scalars(select(DeliveryCount))).all()
     assert {r.status: r.count for r in rows} == {"delivered": 1}
 

@@ -85,7 +85,7 @@ async def serve(
 ) -> AsyncIterator[Served]:
     """The real app on a loopback port, talking to `fake`, until the block ends."""
     async with running(settings, watch_content=watch_content) as run:
-        yield Served(run.url, run.client, run.runtime, fake)
+        yield Served(run.url, run.client, run.services, fake)
 
 
 @pytest.fixture

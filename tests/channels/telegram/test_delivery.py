@@ -43,7 +43,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_not_retried(served: Serv
     assert await served.settled()
     await asyncio.sleep(0.5)
     assert len(served.fake.calls_to("sendMessage")) == 1
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         (row,) = (await session.scalars(select(Conversation))).all()
         assert row.blocked
 
@@ -52,7 +52,7 @@ async def test_a_rejected_message_is_kept_as_failed_not_retried(served: Served) 
     served.fake.fail_next("sendMessage", 400, description="Bad Request: chat not found")
     await served.post_update(updates.load("start_payload", chat_id=CHAT, update_id=1))
     for _ in range(100):
-        async with served.runtime.app.service.sessions() as session:
+        async with served.services.sessions() as session:
             rows = (await session.scalars(select(OutboxItem))).all()
         if rows and rows[0].status == FAILED:
             break

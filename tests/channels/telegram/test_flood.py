@@ -19,7 +19,7 @@ def texts(served: Served, chat: int) -> list[str]:
 
 
 async def test_a_flooding_chat_is_throttled_without_slowing_anyone_else(served: Served) -> None:
-    engine = served.runtime.app.service.engine
+    engine = served.services.content.engine
     flooder, other = 4242, 4343
     flood = [
         updates.text_update(1000 + n, flooder, "/start uz" if n == 0 else "1", language_code="uz")
@@ -54,7 +54,7 @@ async def test_a_flooding_chat_is_throttled_without_slowing_anyone_else(served: 
 
     # once the window has passed, the same chat is answered again
     later = dt.datetime.now(dt.UTC) + FLOOD_WINDOW + dt.timedelta(seconds=1)
-    served.runtime.intake.clock = lambda: later
+    served.services.intake.clock = lambda: later
     again = await served.post_update(updates.text_update(3000, flooder, "/menu"))
     assert again.status_code == 200
     assert await served.replies(len(expected_flooder) + 1, flooder)

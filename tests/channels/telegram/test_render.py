@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import LANGUAGES
-from bot.app import build_engine
 from bot.channels.telegram.render import (
     CALLBACK_LIMIT,
     TEXT_LIMIT,
@@ -23,6 +22,7 @@ from bot.channels.telegram.render import (
     split_text,
     utf16_len,
 )
+from bot.content import build_engine
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
 from bot.engine.messages import Incoming, OptionOut, Outgoing
@@ -270,7 +270,7 @@ def walk(engine: Engine, lang: str) -> tuple[list[Outgoing], set[str]]:
 
 @pytest.fixture(scope="module")
 def shipped_engine() -> Engine:
-    return build_engine(load_or_raise(ROOT), Settings())
+    return build_engine(load_or_raise(ROOT), Settings().hotline)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

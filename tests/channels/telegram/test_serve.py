@@ -30,16 +30,16 @@ async def test_healthz_reports_the_database(served: Served) -> None:
     response = await served.client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
-    reachable = served.runtime.app.db
+    reachable = served.services.core.db
     # a database nobody listens on: what the probe sees when the server has gone away
-    served.runtime.app.db = open_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    served.services.core.db = open_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
     try:
         response = await served.client.get("/healthz")
         assert response.status_code == 503
         assert response.json()["database"] == "down"
     finally:
-        await served.runtime.app.db.dispose()
-        served.runtime.app.db = reachable
+        await served.services.core.db.dispose()
+        served.services.core.db = reachable
 
 
 async def test_without_public_url_the_bot_long_polls(
@@ -133,7 +133,7 @@ async def test_with_no_channel_configured_serve_still_runs(
 ) -> None:
     settings = make_settings(tmp_path, database_url)
     async with serve(settings, fake_telegram) as served:
-        assert served.runtime.telegram is None
+        assert "telegram" not in served.services.channels
         assert (await served.client.get("/healthz")).status_code == 200
         response = await served.client.post("/telegram/webhook", json={"update_id": 1})
         assert response.status_code == 404
@@ -153,12 +153,12 @@ async def test_edited_content_reaches_running_conversations(
         assert await served.replies(1, 5)
         original = common.read_text()
         common.write_text(original.replace("  name: Oʻzbekcha", "  name: [unclosed"))
-        engine = served.runtime.app.service.engine
+        engine = served.services.content.engine
         await asyncio.sleep(1.5)  # a broken edit: the last good content keeps serving
-        assert served.runtime.app.service.engine is engine
+        assert served.services.content.engine is engine
         common.write_text(original.replace("Bosh menyu", "Asosiy menyu"))
         for _ in range(100):
-            if served.runtime.app.service.engine.texts.render("uz", "common.nav.menu") == (
+            if served.services.content.engine.texts.render("uz", "common.nav.menu") == (
                 "Asosiy menyu"
             ):
                 break

@@ -20,7 +20,7 @@ def texts_of(served: Served, chat_id: int = CHAT) -> list[str]:
 
 
 def render(served: Served, lang: str, key: str) -> str:
-    return served.runtime.app.service.engine.texts.render(lang, key)
+    return served.services.content.engine.texts.render(lang, key)
 
 
 async def test_missing_or_wrong_secret_is_refused(served: Served) -> None:
@@ -28,7 +28,7 @@ async def test_missing_or_wrong_secret_is_refused(served: Served) -> None:
     assert (await served.post_update(update, secret="wrong")).status_code == 403
     response = await served.client.post("/telegram/webhook", json=update)
     assert response.status_code == 403
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         assert (await session.scalars(select(InboxItem))).all() == []
 
 
@@ -138,10 +138,10 @@ async def test_blocking_the_bot_is_remembered(served: Served) -> None:
     assert await served.replies(1, CHAT)
     kicked = updates.load("my_chat_member_kicked", chat_id=CHAT, update_id=81)
     assert (await served.post_update(kicked)).status_code == 200
-    cid = served.runtime.app.service.conversation_id("telegram", str(CHAT))
+    cid = served.services.conversations.conversation_id("telegram", str(CHAT))
 
     async def blocked() -> bool:
-        async with served.runtime.app.service.sessions() as session:
+        async with served.services.sessions() as session:
             row = await session.get(Conversation, cid)
             return bool(row and row.blocked)
 
@@ -165,7 +165,7 @@ async def test_forget_deletes_everything_and_confirms(served: Served) -> None:
     assert await served.replies(3, CHAT)
     assert texts_of(served)[2] == render(served, "uz", "common.forgotten")
     assert await served.settled()
-    async with served.runtime.app.service.sessions() as session:
+    async with served.services.sessions() as session:
         assert (await session.scalars(select(Conversation))).all() == []
         assert (await session.scalars(select(OutboxItem))).all() == []
         items = (await session.scalars(select(InboxItem))).all()

@@ -145,7 +145,7 @@ def web_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
 
 
 async def count(run: Running, table: type[InboxItem] | type[OutboxItem]) -> int:
-    async with run.runtime.app.service.sessions() as session:
+    async with run.services.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 

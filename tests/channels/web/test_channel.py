@@ -21,7 +21,7 @@ from tests.serving import Running
 
 
 async def queued(run: Running) -> list[OutboxItem]:
-    async with run.runtime.app.service.sessions() as session:
+    async with run.services.sessions() as session:
         return list(await session.scalars(select(OutboxItem)))
 
 
@@ -74,11 +74,11 @@ async def test_every_open_page_of_a_visitor_gets_the_reply(
 async def test_an_operator_reply_with_markup_arrives_as_plain_data(
     served: Running, visitor: Visitor
 ) -> None:
-    runtime = served.runtime
-    secret = runtime.settings.resolved_secret_key()
+    services = served.services
+    secret = services.settings.resolved_secret_key()
     markup = "<script>alert('x')</script> & <b>"
     async with visitor.events() as events:
-        async with runtime.app.service.sessions() as session, session.begin():
+        async with services.sessions() as session, session.begin():
             outbox.enqueue(
                 session,
                 channel=CHANNEL,
@@ -88,7 +88,7 @@ async def test_an_operator_reply_with_markup_arrives_as_plain_data(
                 now=dt.datetime.now(dt.UTC),
                 sealer=Sealer(secret),
             )
-        runtime.senders[CHANNEL].wake()
+        services.senders[CHANNEL].wake()
         piece = await events.next()
     assert piece == {"text": markup, "options": [{"id": "nav:menu", "label": "<i>menu</i>"}]}
 

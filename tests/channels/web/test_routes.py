@@ -297,7 +297,7 @@ async def test_a_page_reopened_later_shows_the_user_still_waiting_and_their_plac
         assert "запрос оператору в силе" in waiting["text"]
         assert "1-й в очереди" in waiting["text"] and "Выберите тему" not in waiting["text"]
         assert "nav:menu" in [o["id"] for o in waiting["options"]]
-        async with served.runtime.app.service.sessions() as session:
+        async with served.services.sessions() as session:
             statuses = (await session.scalars(select(Handover.status))).all()
         assert statuses == ["queued"]
 
@@ -309,16 +309,16 @@ async def test_an_operator_reply_that_waited_for_a_closed_page_is_one_transcript
     in the outbox for the closed page: both name the same transcript line."""
     settings = web_settings(tmp_path, database_url, **ALWAYS_OPEN)
     async with running(settings) as served:
-        runtime = served.runtime
-        assert runtime.desk is not None
+        services = served.services
+        assert services.desk is not None
         browser = Visitor(served.url)
         try:
             async with queued_for_an_operator(browser):
                 pass  # then the tab is closed
-            olga = await add_operator(runtime, "olga", "ru")
-            row = await only_handover(runtime)
-            await runtime.desk.take(olga, row.id)
-            await runtime.desk.reply(olga, row.id, "В каком городе вы работаете?")
+            olga = await add_operator(services, "olga", "ru")
+            row = await only_handover(services)
+            await services.desk.take(olga, row.id)
+            await services.desk.reply(olga, row.id, "В каком городе вы работаете?")
             await asyncio.sleep(0.3)  # the sender finds no page open: the reply waits
             await browser.open("/chat?lang=ru")
             async with browser.events() as events:

@@ -8,7 +8,6 @@ the content files shows on the next page load. The template escapes everything i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -19,7 +18,7 @@ from starlette.routing import Route
 from bot import LANGUAGES
 from bot.channels.web.page import page_language
 from bot.channels.web.routes import ASSET_HEADERS, PAGE_HEADERS
-from bot.engine.texts import Texts
+from bot.web import state
 
 HERE = Path(__file__).resolve().parent
 START_KEYS = ("title", "intro", "chat", "languages", "console")
@@ -27,8 +26,8 @@ START_KEYS = ("title", "intro", "chat", "languages", "console")
 ICON_TYPE = "image/vnd.microsoft.icon"
 
 
-def start_routes(texts: Callable[[], Texts], root: Path = HERE) -> list[Route]:
-    """GET /, /favicon.ico and the page's style sheet, for texts the app's lifespan makes."""
+def start_routes(root: Path = HERE) -> list[Route]:
+    """GET /, /favicon.ico and the page's style sheet; the texts are the lifespan state's."""
     environment = Environment(
         loader=FileSystemLoader(root / "templates"), autoescape=True, undefined=StrictUndefined
     )
@@ -38,7 +37,7 @@ def start_routes(texts: Callable[[], Texts], root: Path = HERE) -> list[Route]:
     version = hashlib.sha256(style).hexdigest()[:12]
 
     async def start_page(request: Request) -> Response:
-        current = texts()
+        current = state.content(request).texts()
         lang = page_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
