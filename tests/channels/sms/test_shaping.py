@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from bot.content import build_engine
 from bot.channels.sms.shaping import STORED_PAGES, SmsShaper
+from bot.content import build_engine
 from bot.conversation import finished
 from bot.engine.engine import Engine, Result
 from bot.engine.messages import Outgoing
