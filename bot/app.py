@@ -15,7 +15,6 @@ from bot.engine.matching import Matcher
 from bot.engine.model import Bundle
 from bot.engine.texts import Texts
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.storage.database import migrate, open_engine, sessions
 
@@ -52,7 +51,7 @@ async def open_app(settings: Settings, sinks: Sequence[EventSink] | None = None)
     """Load content (raising ContentError with every problem), open and migrate the database.
     Events go to the anonymous statistics unless other `sinks` are given."""
     if sinks is None:
-        sinks = [StatsSink(StatsConfig.from_settings(settings))]
+        sinks = [StatsSink(settings.stats)]
     bundle = load_or_raise(settings.content_root)
     engine = build_engine(bundle, settings)
     db = open_engine(settings.database_url)

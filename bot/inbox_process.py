@@ -54,7 +54,7 @@ class InboxProcess:
         dsn = asyncpg_dsn(settings.database_url)
         if dsn is None:
             raise ValueError(ELSEWHERE_NEEDS_POSTGRES)
-        app, _ = await open_service(settings)
+        app, _, sealer = await open_service(settings)
         signals = Signals(dsn)
         notifier = Notifier(relay=lambda: signals.publish(DESK, local=False))
         acknowledgers: dict[str, Acknowledge] = {}
@@ -68,7 +68,7 @@ class InboxProcess:
         if twilio.enabled and settings.public_url:
             shapers[SMS] = SmsShaper(lambda: app.service.engine, twilio.max_segments)
         worker = inbox_worker(
-            app.service, signals, notifier, acknowledgers=acknowledgers, shapers=shapers
+            app.service, signals, notifier, sealer, acknowledgers=acknowledgers, shapers=shapers
         )
         signals.on(INBOX, worker.wake)
         process = cls(settings, app, worker, signals, bot)

@@ -43,10 +43,9 @@ from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
 from bot.reload import ContentWatcher
+from bot.retention import purge_periodically
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
-from bot.stats.purge import purge_periodically
 from bot.storage.checkpoint import checkpoint_periodically
 from bot.storage.database import asyncpg_dsn
 from bot.storage.sealed import Sealer
@@ -67,20 +66,22 @@ ELSEWHERE_NEEDS_POSTGRES = (
 )
 
 
-async def open_service(settings: Settings) -> tuple[App, StatsSink]:
-    """The app with the sinks every turn feeds: the statistics and the operator queue."""
-    stats = StatsSink(StatsConfig.from_settings(settings))
+async def open_service(settings: Settings) -> tuple[App, StatsSink, Sealer]:
+    """The app with the sinks every turn feeds (the statistics and the operator queue), and
+    the process's one Sealer, which everything that seals or opens is given."""
+    stats = StatsSink(settings.stats)
     hours = Hours(settings.hotline)
-    secret = settings.resolved_secret_key()
-    handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
+    sealer = Sealer(settings.resolved_secret_key())
+    handovers = HandoverSink(lambda: app.service.engine, hours, sealer)
     app = await open_app(settings, sinks=[stats, handovers])
-    return app, stats
+    return app, stats, sealer
 
 
 def inbox_worker(
     service: ConversationService,
     signals: Signals,
     notifier: Notifier,
+    sealer: Sealer,
     *,
     acknowledgers: Mapping[str, Acknowledge],
     shapers: Mapping[str, Shaper],
@@ -98,6 +99,7 @@ def inbox_worker(
         on_committed=notifier.touch,
         acknowledgers=acknowledgers,
         shapers=shapers,
+        sealer=sealer,
     )
     lanes = 1 if signals.dsn is None else 2  # SQLite lets one transaction write at a time
     return InboxWorker(service.sessions, turns.handle, turns.batch, lanes=lanes)
@@ -134,7 +136,7 @@ class Runtime:
         PUBLIC_URL is set (e.g. http://127.0.0.1:8080). `turns`: False leaves the inbox to
         `work` processes (PostgreSQL only)."""
         secret = settings.resolved_secret_key()
-        app, stats = await open_service(settings)
+        app, stats, sealer = await open_service(settings)
         service = app.service
         dsn = asyncpg_dsn(settings.database_url)
         if not turns and dsn is None:
@@ -158,7 +160,7 @@ class Runtime:
             senders[transport.channel] = OutboxSender(
                 transport,
                 service.sessions,
-                Sealer(secret),
+                sealer,
                 pacer,
                 leading=elected("telegram-sender"),
             )
@@ -173,14 +175,14 @@ class Runtime:
             senders[sms.channel] = OutboxSender(
                 sms,
                 service.sessions,
-                Sealer(secret),
+                sealer,
                 Pacer(twilio.rate_per_number, 0),
                 leading=elected("sms-sender"),
             )
             shapers[sms.channel] = SmsShaper(lambda: service.engine, twilio.max_segments)
         elif settings.twilio.enabled:
             log.warning("sms: Twilio is configured but PUBLIC_URL is not: SMS stays off")
-        web_hub, web_sender = open_web(service.sessions, secret)
+        web_hub, web_sender = open_web(service.sessions, secret, sealer)
         senders[web_sender.channel] = web_sender
         for channel, sender in senders.items():
             signals.on(OUTBOX + channel, sender.wake)
@@ -189,7 +191,7 @@ class Runtime:
             signals.publish(OUTBOX + channel)
 
         worker = inbox_worker(
-            service, signals, notifier, acknowledgers=acknowledgers, shapers=shapers
+            service, signals, notifier, sealer, acknowledgers=acknowledgers, shapers=shapers
         )
         if turns:
             signals.on(INBOX, worker.wake)
@@ -199,6 +201,7 @@ class Runtime:
             on_accept=lambda: signals.publish(INBOX),
             flushes=1 if dsn is None else INTAKE_FLUSHES,
             campaigns=stats.campaigns,
+            sealer=sealer,
         )
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
         runtime.signals, runtime.elections = signals, elections
@@ -206,7 +209,7 @@ class Runtime:
         runtime.desk = Desk(
             service.sessions,
             lambda: service.engine,
-            Sealer(secret),
+            sealer,
             stats,
             notifier,
             ttl=service.ttl,

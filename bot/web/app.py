@@ -21,7 +21,6 @@ from bot.channels.web.routes import chat_routes
 from bot.operators.console import console_routes
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.web.bodies import BodyUnread, unread_body
 from bot.web.health import database_ok
 from bot.web.open_requests import OpenRequestBound
@@ -69,7 +68,7 @@ def create_app(
         routes.append(Route(WEBHOOK_PATH, endpoint, methods=["POST"]))
     if settings.twilio.enabled and settings.public_url:
         token, public = settings.twilio.auth_token, settings.public_url
-        keywords = StatsConfig.from_settings(settings).sms_keywords
+        keywords = settings.stats.sms_keywords
         inbound = inbound_endpoint(lambda: holder["runtime"].intake, token, public, keywords)
         status = status_endpoint(
             lambda: holder["runtime"].app.service.sessions,

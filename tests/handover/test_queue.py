@@ -21,9 +21,8 @@ from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
 from bot.operators.tables import CLOSED, QUEUED, TAKEN, Handover, HandoverLine, Operator
-from bot.stats.config import StatsConfig
+from bot.retention import purge_now
 from bot.stats.counters import StatsSink
-from bot.stats.purge import purge_now
 from bot.stats.tables import OutcomeCount, ResponseTimeCount
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
@@ -87,7 +86,7 @@ async def desked(tmp_path: Path, database_url: str) -> AsyncIterator[Desked]:
     settings = make_settings(tmp_path, database_url)
     clock = Clock(MONDAY_NOON)
     secret = settings.resolved_secret_key()
-    stats = StatsSink(StatsConfig.from_settings(settings))
+    stats = StatsSink(settings.stats)
     holder: dict[str, App] = {}
     sink = HandoverSink(
         lambda: holder["app"].service.engine, Hours(settings.hotline), Sealer(secret)

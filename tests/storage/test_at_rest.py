@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import App
-from bot.stats.purge import purge_now
+from bot.retention import purge_now
 from bot.storage.database import open_engine
 from tests.channels.sms.conftest import SmsServed, sms_settings
 from tests.channels.telegram.conftest import serve, telegram_settings

@@ -22,7 +22,6 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from bot.delivery.inbound import Inbound
 from bot.delivery.inbox import Intake, first_time
 from bot.stats.counters import bump
-from bot.stats.sources import from_sms
 from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
@@ -65,6 +64,14 @@ async def signed_form(
     if not signature or not validator.validate(url, fields, signature):
         return JSONResponse({"error": "forbidden"}, status_code=403)
     return fields
+
+
+def from_sms(text: str | None, keywords: Mapping[str, str]) -> str | None:
+    """The code of the SMS keyword the message starts with ("METRO", "metro, help..."), if any."""
+    if not text or not keywords:
+        return None
+    words = re.split(r"[\s,.!?;:]+", text.strip(), maxsplit=1)
+    return keywords.get(words[0].upper()) if words and words[0] else None
 
 
 def inbound_endpoint(

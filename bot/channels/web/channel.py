@@ -56,7 +56,9 @@ class BringForward:
         self.wake()
 
 
-def open_web(sessions: async_sessionmaker[Any], secret: bytes) -> tuple[Hub, OutboxSender]:
+def open_web(
+    sessions: async_sessionmaker[Any], secret: bytes, sealer: Sealer
+) -> tuple[Hub, OutboxSender]:
     """The hub the routes stream from, and the outbox sender the runtime runs. The sender looks
     only at the visitors with a page open on this process: with several processes behind one
     address, each delivers to the pages it holds, and a reply for a visitor with no page open
@@ -65,7 +67,7 @@ def open_web(sessions: async_sessionmaker[Any], secret: bytes) -> tuple[Hub, Out
     sender = OutboxSender(
         WebTransport(hub),
         sessions,
-        Sealer(secret),
+        sealer,
         Pacer(RATE, RATE_PER_VISITOR),
         only=hub.conversations,
     )
