@@ -24,8 +24,8 @@ from telegram.error import TelegramError
 
 from bot import heap
 from bot.app import App, build_engine
+from bot.channels.sms import CHANNEL as SMS
 from bot.channels.sms.shaping import SmsShaper
-from bot.channels.sms.transport import CHANNEL as SMS
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper

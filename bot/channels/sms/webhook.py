@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
+from bot.channels.sms import CHANNEL
 from bot.delivery.inbound import Inbound
 from bot.delivery.inbox import Intake, first_time
 from bot.stats.counters import bump
@@ -30,7 +31,6 @@ from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "sms"
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -20,12 +20,11 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.render import PARSE_MODE, Piece, render
 from bot.delivery.sender import Blocked, Delivered, Outcome, Rejected, Retry
 from bot.engine.messages import Outgoing
 from bot.settings import TelegramSettings
-
-CHANNEL = "telegram"
 
 RETRY_AFTER_NOTICE = r".*In a future major version attribute `retry_after`"
 """PTB 22 warns with this each time it builds a RetryAfter, unless the process environment opts

@@ -13,10 +13,9 @@ from typing import Any
 from telegram import Update
 
 from bot import LANGUAGES
+from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.deeplink import from_telegram_start, parse_start_payload
 from bot.delivery.inbound import BLOCKED, IGNORE, START, UNBLOCKED, Inbound
-
-CHANNEL = "telegram"
 
 
 class MalformedUpdate(ValueError):
