@@ -22,12 +22,12 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from bot.channels.sms import CHANNEL
 from bot.delivery.inbound import Inbound
 from bot.delivery.inbox import Intake, first_time
+from bot.delivery.recording import recorded
 from bot.stats.counters import bump
 from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 

@@ -57,10 +57,10 @@ from bot.channels.web.visitor import (
 )
 from bot.delivery.inbound import START, Inbound
 from bot.delivery.inbox import Intake
+from bot.delivery.recording import recorded
 from bot.engine.texts import Texts
 from bot.storage.pseudonym import pseudonym
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
