@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from telegram import Bot
@@ -31,6 +32,7 @@ from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
+from bot.lint.checks import lint
 from bot.operators.notify import Notifier
 from bot.reload import ContentWatcher
 from bot.runtime import DESK, ELSEWHERE_NEEDS_POSTGRES, INBOX, inbox_worker, open_service
@@ -77,7 +79,9 @@ class InboxProcess:
                 await bot.initialize()
         process._tasks.append(asyncio.create_task(signals.run(), name="signals"))
         if watch_content:
-            watcher = ContentWatcher(settings.content_root, settings, process.reload)
+            watcher = ContentWatcher(
+                settings.content_root, partial(lint, settings=settings), process.reload
+            )
             process._tasks.append(asyncio.create_task(watcher.run(asyncio.Event())))
         return process
 

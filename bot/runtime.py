@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from bot import heap
@@ -37,6 +38,7 @@ from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper, Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
+from bot.lint.checks import lint
 from bot.operators.accounts import announce_first_operator
 from bot.operators.desk import Desk
 from bot.operators.hours import Hours
@@ -246,7 +248,9 @@ class Runtime:
         timeout = dt.timedelta(minutes=settings.operators.reply_timeout_minutes)
         runtime._spawn("handover-timeouts", runtime.desk.run_timeouts(timeout))
         if watch_content:
-            watcher = ContentWatcher(settings.content_root, settings, runtime.reload)
+            watcher = ContentWatcher(
+                settings.content_root, partial(lint, settings=settings), runtime.reload
+            )
             runtime._spawn("content", watcher.run(runtime._stop_watching))
         return runtime
 
