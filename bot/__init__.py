@@ -15,3 +15,7 @@ TOPICS: tuple[str, ...] = (
 
 LANGUAGES: tuple[str, ...] = ("ru", "uz", "tg")
 """Languages the bot speaks, in the order the language prompt lists them."""
+
+DEFAULT_LANGUAGE = "ru"
+"""The language of a conversation that has not chosen one (the language question itself, the
+texts a language lacks, the language lint compares the others with)."""

@@ -1,8 +1,10 @@
 """Content reload for the running server: editors save a YAML file and the bot speaks the new words.
 
-Every batch of changes under flows/ and content/ is linted like `python -m bot lint` would; when
-there is any error the server keeps the content it has and logs every error with its position, so
-a half-finished edit never reaches users. Otherwise the new bundle is handed to `on_reload`.
+Every batch of changes under flows/ and content/ is checked by the `lint` it is given (the server
+gives `python -m bot lint`'s checks); when there is any error the server keeps the content it has
+and logs every error with its position, so a half-finished edit never reaches users. Otherwise the
+new bundle is handed to `on_reload`. The checks are given rather than imported: they know the
+channels and the operators, which stand above the service's parts.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from watchfiles import Change, awatch
@@ -19,8 +21,6 @@ from watchfiles import Change, awatch
 from bot.engine.loader import load_bundle
 from bot.engine.model import Bundle
 from bot.engine.problems import Problem
-from bot.lint.checks import lint
-from bot.settings import Settings
 
 log = logging.getLogger("bot.reload")
 
@@ -41,13 +41,13 @@ class ContentWatcher:
     def __init__(
         self,
         root: Path,
-        settings: Settings,
+        lint: Callable[[Path], Sequence[Problem]],
         on_reload: Callable[[Bundle], None],
         *,
         debounce_ms: int = 300,
     ) -> None:
         self.root = root
-        self.settings = settings
+        self.lint = lint
         self.on_reload = on_reload
         self.debounce_ms = debounce_ms
 
@@ -61,7 +61,7 @@ class ContentWatcher:
     def check(self) -> Bundle | None:
         """The content as a bundle when lint finds no error; otherwise log the errors, None."""
         try:
-            errors = _errors(lint(self.root, self.settings))
+            errors = _errors(self.lint(self.root))
             bundle = None
             if not errors:  # a file may change between lint and this load: check it again
                 bundle, problems = load_bundle(self.root)
@@ -120,7 +120,7 @@ class ContentWatcher:
                 self.apply(bundle)  # here, on the server's event loop, not in the worker thread
 
 
-def _errors(problems: list[Problem]) -> list[Problem]:
+def _errors(problems: Sequence[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 

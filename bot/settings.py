@@ -1,7 +1,8 @@
 """All settings in one place: environment variables with defaults that run on a laptop as they are.
 
-Each component receives only the part it needs. `from_env` takes the environment as an argument so
-tests pass their own.
+`Settings.from_env` is the one reader of the environment in `bot/`: each component receives only
+the part it needs through its constructor. It takes the environment as an argument so tests pass
+their own; every variable it reads is in the README's settings table (tests/test_settings.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +92,36 @@ class OperatorSettings:
     else to a private file in the data folder)."""
 
 
+DEFAULT_STATS_RETENTION_MONTHS = 36
+"""Counters are kept three full years: enough for year-on-year comparison and grant reports."""
+
+
+@dataclass(frozen=True)
+class StatsSettings:
+    """The anonymous statistics and the campaign codes they count."""
+
+    timezone: str = HotlineSettings.timezone
+    """Days and months are counted in the hotline's time zone (HOTLINE_TIMEZONE), as its staff
+    see them."""
+    sms_keywords: Mapping[str, str] = field(default_factory=dict)
+    """SMS_SOURCE_KEYWORDS: keyword (upper case) -> campaign code."""
+    campaign_sources: frozenset[str] = frozenset()
+    """CAMPAIGN_SOURCES: the campaign codes counted; when empty, the defaults of
+    `bot.delivery.campaigns`."""
+    retention_months: int = DEFAULT_STATS_RETENTION_MONTHS
+
+
+def parse_sms_keywords(value: str) -> dict[str, str]:
+    """SMS_SOURCE_KEYWORDS, "METRO=metro,LEAFLET=leaflet2026": keyword (any case) -> code.
+    Malformed pairs are skipped rather than stopping the bot."""
+    keywords: dict[str, str] = {}
+    for pair in value.split(","):
+        keyword, sep, code = pair.partition("=")
+        if sep and keyword.strip() and code.strip():
+            keywords[keyword.strip().upper()] = code.strip().lower()
+    return keywords
+
+
 @dataclass(frozen=True)
 class Settings:
     content_root: Path = PROJECT_ROOT
@@ -115,6 +147,7 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     operators: OperatorSettings = field(default_factory=OperatorSettings)
+    stats: StatsSettings = field(default_factory=StatsSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -171,14 +204,36 @@ class Settings:
                 session_hours=int(env.get("OPERATOR_SESSION_HOURS", "12")),
                 bootstrap=env.get("OPERATOR_BOOTSTRAP", "1") not in ("0", "false", "no"),
             ),
+            stats=StatsSettings(
+                timezone=hotline.timezone,
+                sms_keywords=parse_sms_keywords(env.get("SMS_SOURCE_KEYWORDS", "")),
+                campaign_sources=frozenset(
+                    s.strip().lower()
+                    for s in env.get("CAMPAIGN_SOURCES", "").split(",")
+                    if s.strip()
+                ),
+                retention_months=int(
+                    env.get("STATS_RETENTION_MONTHS", str(DEFAULT_STATS_RETENTION_MONTHS))
+                ),
+            ),
         )
 
     def resolved_secret_key(self) -> bytes:
         """BOT_SECRET_KEY, or a key generated once into the data folder and kept there."""
-        return (self.secret_key or self.kept_secret("secret.key", 48)).encode()
+        return self._secret_key
 
     def resolved_webhook_secret(self) -> str:
         """TELEGRAM_WEBHOOK_SECRET, or one generated once into the data folder and kept there."""
+        return self._webhook_secret
+
+    # Resolved on first use, then kept by this object: building settings creates no file (lint
+    # and report need none), and asking again reads no file.
+    @cached_property
+    def _secret_key(self) -> bytes:
+        return (self.secret_key or self.kept_secret("secret.key", 48)).encode()
+
+    @cached_property
+    def _webhook_secret(self) -> str:
         return self.telegram.webhook_secret or self.kept_secret("telegram-webhook.secret", 32)
 
     def kept_secret(self, name: str, nbytes: int) -> str:

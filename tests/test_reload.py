@@ -7,16 +7,19 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.engine.model import Bundle
+from bot.lint.checks import lint
 from bot.reload import ContentWatcher
 from bot.settings import Settings
 from tests.conftest import MINI
 
 COMMON_RU = Path("content") / "ru" / "common.yaml"
+LINT = partial(lint, settings=Settings.from_env({}))
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def welcome(bundle: Bundle) -> str:
 
 def test_reload_now_after_a_valid_edit(root: Path) -> None:
     reloaded: list[Bundle] = []
-    watcher = ContentWatcher(root, Settings.from_env({}), reloaded.append)
+    watcher = ContentWatcher(root, LINT, reloaded.append)
     edit(root / COMMON_RU, "welcome: WELCOME_ru", "welcome: Здравствуйте")
     bundle = watcher.reload_now()
     assert bundle is not None
@@ -50,7 +53,7 @@ def test_broken_content_is_logged_with_its_position_and_kept_out(
     root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     reloaded: list[Bundle] = []
-    watcher = ContentWatcher(root, Settings.from_env({}), reloaded.append)
+    watcher = ContentWatcher(root, LINT, reloaded.append)
     edit(root / COMMON_RU, "welcome: WELCOME_ru", "welcome: [unclosed")
     with caplog.at_level(logging.INFO, logger="bot.reload"):
         assert watcher.reload_now() is None
@@ -68,7 +71,7 @@ def test_a_failing_on_reload_is_logged_not_raised(
     def explode(bundle: Bundle) -> None:
         raise RuntimeError("server busy")
 
-    watcher = ContentWatcher(root, Settings.from_env({}), explode)
+    watcher = ContentWatcher(root, LINT, explode)
     with caplog.at_level(logging.INFO, logger="bot.reload"):
         assert watcher.reload_now() is None
     assert "server busy" in caplog.text
@@ -101,7 +104,7 @@ async def test_run_picks_up_changes_on_disk_and_stops_promptly(
         raise RuntimeError("a failing server callback must not stop the watcher")
 
     caplog.set_level(logging.INFO, logger="bot.reload")
-    watcher = ContentWatcher(root, Settings.from_env({}), on_reload, debounce_ms=50)
+    watcher = ContentWatcher(root, LINT, on_reload, debounce_ms=50)
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop))
     path = root / COMMON_RU

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.engine.loader import load_or_raise
 from bot.engine.model import Bundle
 from bot.engine.problems import ContentError
@@ -16,7 +16,9 @@ from bot.settings import Settings
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("graph", help="print a Mermaid diagram of a flow")
     p.add_argument("flow", help="flow name, e.g. registration")
-    p.add_argument("--lang", choices=LANGUAGES, default="ru", help="language of the labels")
+    p.add_argument(
+        "--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help="language of the labels"
+    )
     p.set_defaults(run=run)
 
 

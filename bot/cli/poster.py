@@ -19,8 +19,8 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot import LANGUAGES
 from bot.channels.telegram.deeplink import build_start_payload, start_link
+from bot.delivery.campaigns import Campaigns
 from bot.settings import Settings, TelegramSettings
-from bot.stats.config import StatsConfig
 
 ERROR_LEVEL = "q"
 """Recovers about a quarter of the code: survives creases, dirt and a marker pen on a wall."""
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         payload = build_start_payload(args.lang, args.source)
-        _refuse_if_not_counted(args.source)
+        _refuse_if_not_counted(args.source, Campaigns.configured(settings.stats))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -109,9 +109,8 @@ async def _get_me(settings: TelegramSettings) -> str:
         return bot.username
 
 
-def _refuse_if_not_counted(source: str | None) -> None:
+def _refuse_if_not_counted(source: str | None, campaigns: Campaigns) -> None:
     """A poster whose code the server would count as `other` is wasted: ValueError says why."""
-    campaigns = StatsConfig.from_env().campaigns
     if source is not None and campaigns.code(source) != source.lower():
         listed = ", ".join(sorted(campaigns.listed)) or "none"
         raise ValueError(

@@ -7,8 +7,8 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from bot.retention import purge_now
 from bot.settings import Settings
-from bot.stats.purge import purge_now
 from bot.storage.database import migrate, open_engine, sessions
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.render import terminal, write
 from bot.stats.report import MonthReport, collect, current_month, parse_month
 from bot.storage.database import migrate, open_engine, sessions
@@ -30,16 +29,15 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    config = StatsConfig.from_settings(settings)
     now = dt.datetime.now(dt.UTC)
-    month = args.month or current_month(now, config.timezone)
+    month = args.month or current_month(now, settings.stats.timezone)
     try:
         parse_month(month)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
     out_dir = args.out or settings.data_dir / "reports" / month
-    asyncio.run(make_report(settings, config, month, out_dir, now=now, out=sys.stdout))
+    asyncio.run(make_report(settings, month, out_dir, now=now, out=sys.stdout))
     return 0
 
 
@@ -55,7 +53,6 @@ async def load(settings: Settings, month: str) -> MonthReport:
 
 async def make_report(
     settings: Settings,
-    config: StatsConfig,
     month: str,
     out_dir: Path,
     *,
@@ -63,7 +60,7 @@ async def make_report(
     out: TextIO,
 ) -> list[Path]:
     report = await load(settings, month)
-    paths = write(report, out_dir, config.timezone, now)
+    paths = write(report, out_dir, settings.stats.timezone, now)
     out.write(terminal(report) + "\n\n")
     out.write("".join(f"written: {path}\n" for path in paths))
     return paths

@@ -13,10 +13,10 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.campaigns import Campaigns
 from bot.delivery.clean import cleaned
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.tables import InboxItem
-from bot.stats.sources import Campaigns
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
 from bot.storage.database import autocommit, core
@@ -47,8 +47,10 @@ class Intake:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         flushes: int = 1,
         campaigns: Campaigns | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
-        """`campaigns`: the codes a campaign source may keep (the defaults when None); any
+        """`sealer`: the process's one Sealer of `secret` (made here when not given).
+        `campaigns`: the codes a campaign source may keep (the defaults when None); any
         other is stored as `other`, so a phone number or a name put in a link is never written
         anywhere.
         `flushes`: transactions storing updates at once (1 on SQLite, which writes one at
@@ -57,7 +59,7 @@ class Intake:
         self.flushes = flushes
         self.sessions = sessions
         self.secret = secret
-        self.sealer = Sealer(secret)
+        self.sealer = sealer or Sealer(secret)
         self.on_accept = on_accept
         self.clock = clock
         self.campaigns = campaigns or Campaigns()

@@ -63,6 +63,7 @@ class Turns:
         acknowledgers: Mapping[str, Acknowledge] | None = None,
         shapers: Mapping[str, Shaper] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        sealer: Sealer | None = None,
     ) -> None:
         self.service = service
         self.sessions = sessions
@@ -71,7 +72,7 @@ class Turns:
         self.acknowledgers = dict(acknowledgers or {})
         self.shapers = dict(shapers or {})
         self.clock = clock
-        self.sealer = Sealer(service.secret)  # the outbox's bodies are sealed
+        self.sealer = sealer or Sealer(service.secret)  # the outbox's bodies are sealed
 
     async def handle(self, item_id: int) -> bool:
         """Process one inbox item (a no-op when another worker already did). False when another

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot import LANGUAGES, TOPICS
+from bot import DEFAULT_LANGUAGE, LANGUAGES, TOPICS
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.engine.loader import load_bundle
 from bot.engine.model import (
@@ -172,14 +172,14 @@ def _lexicons(bundle: Bundle) -> list[Problem]:
 
 def _placeholders(bundle: Bundle, texts: Texts) -> list[Problem]:
     problems = []
-    ru = bundle.texts.get("ru", {})
+    ru = bundle.texts.get(DEFAULT_LANGUAGE, {})
     for lang in LANGUAGES:
         for key, entry in bundle.texts.get(lang, {}).items():
             names = placeholders(entry.text)
             known = texts.known_placeholders(key)
             for name in sorted((names | placeholders(entry.sms or "")) - known):
                 problems.append(Problem(entry.pos, "error", f"unknown placeholder {{{name}}}"))
-            if lang != "ru" and key in ru and names != placeholders(ru[key].text):
+            if lang != DEFAULT_LANGUAGE and key in ru and names != placeholders(ru[key].text):
                 theirs = ", ".join(sorted(placeholders(ru[key].text))) or "none"
                 mine = ", ".join(sorted(names)) or "none"
                 problems.append(

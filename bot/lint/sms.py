@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from bot import LANGUAGES, TOPICS
+from bot import DEFAULT_LANGUAGE, LANGUAGES, TOPICS
 from bot.channels.rendering import numbered_options, render_sms
 from bot.channels.sms.shaping import sms_pages
 from bot.channels.sms_segments import SmsCost, sms_cost
@@ -149,7 +149,7 @@ class _Shaper:
             return
         engine, menu = self.engine, self.bundle.menu_ref
         question = engine.greeting(State()).messages
-        yield self.sms("ru", LANGUAGE_QUESTION, "common.language.prompt", question)
+        yield self.sms(DEFAULT_LANGUAGE, LANGUAGE_QUESTION, "common.language.prompt", question)
         for lang in LANGUAGES:
             if lang not in self.bundle.texts:
                 continue

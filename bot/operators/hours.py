@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, get_timezone_location
 
+from bot import DEFAULT_LANGUAGE
 from bot.engine.texts import LOCALES
 from bot.settings import HotlineSettings
 
@@ -57,7 +58,7 @@ class Hours:
 
     def format_back(self, when: dt.datetime, lang: str) -> str:
         """'вторник, 24 ноября, 08:30 (Москва)' in the user's language."""
-        locale = LOCALES.get(lang, LOCALES["ru"])
-        pattern = BACK_PATTERNS.get(lang, BACK_PATTERNS["ru"])
+        locale = LOCALES.get(lang, LOCALES[DEFAULT_LANGUAGE])
+        pattern = BACK_PATTERNS.get(lang, BACK_PATTERNS[DEFAULT_LANGUAGE])
         city = get_timezone_location(self.zone, locale=locale, return_city=True)
         return f"{format_datetime(when, pattern, tzinfo=self.zone, locale=locale)} ({city})"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import DEFAULT_LANGUAGE
 from bot.conversation import Batch, Context
 from bot.engine.engine import Engine
 from bot.engine.messages import (
@@ -71,7 +72,9 @@ class HandoverSink:
             if ctx.channel in self.transcript_channels:
                 ctx.history.extend(await self._transcript(session, row, state))
             if row.status == QUEUED:
-                ctx.notices.append(await self._notice(session, row, state.lang or "ru", ctx))
+                ctx.notices.append(
+                    await self._notice(session, row, state.lang or DEFAULT_LANGUAGE, ctx)
+                )
         if resumed and row is None and not requests:  # lost meanwhile: asked again, as it was
             requests = [OperatorRequested(urgent=state.urgent, reason="asked")]
         if requests or (words and row is None):
@@ -82,14 +85,16 @@ class HandoverSink:
                 row,
                 conversation_id=ctx.conversation_id,
                 channel=ctx.channel,
-                lang=state.lang or "ru",
+                lang=state.lang or DEFAULT_LANGUAGE,
                 urgent=urgent,
                 reason=reason,
                 context={"topics": list(state.topics), "answers": list(state.answers)},
                 now=now,
             )
             if requests and row.status == QUEUED:
-                ctx.notices.append(await self._notice(session, row, state.lang or "ru", ctx))
+                ctx.notices.append(
+                    await self._notice(session, row, state.lang or DEFAULT_LANGUAGE, ctx)
+                )
         if row is None:
             return
         for said in words:

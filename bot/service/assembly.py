@@ -37,7 +37,6 @@ from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
 from bot.service.core import Core, load_content, open_core
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.storage.database import asyncpg_dsn
 from bot.storage.sealed import Sealer
@@ -125,6 +124,7 @@ def inbox_worker(
     service: ConversationService,
     signals: Signals,
     notifier: Notifier,
+    sealer: Sealer,
     *,
     acknowledgers: Mapping[str, Acknowledge],
     shapers: Mapping[str, Shaper],
@@ -142,6 +142,7 @@ def inbox_worker(
         on_committed=notifier.touch,
         acknowledgers=acknowledgers,
         shapers=shapers,
+        sealer=sealer,
     )
     lanes = 1 if signals.dsn is None else 2  # SQLite lets one transaction write at a time
     return InboxWorker(service.sessions, turns.handle, turns.batch, lanes=lanes)
@@ -166,7 +167,7 @@ async def assemble(
     secret = settings.resolved_secret_key()
     sealer = Sealer(secret)
     content = load_content(settings)
-    stats = StatsSink(StatsConfig.from_settings(settings))
+    stats = StatsSink(settings.stats)
     handovers = HandoverSink(content.current, Hours(settings.hotline), sealer)
     core = await open_core(settings, sinks=[stats, handovers], content=content)
     signals = Signals(dsn)
@@ -188,6 +189,7 @@ async def assemble(
         on_accept=lambda: signals.publish(INBOX),
         flushes=1 if dsn is None else INTAKE_FLUSHES,
         campaigns=stats.campaigns,
+        sealer=sealer,
     )
     needs = ChannelNeeds(settings, core.sessions, secret, sealer, intake, content, elected)
     channels = {plugin.name: plugin.open(needs) for plugin in plugins}
@@ -195,6 +197,7 @@ async def assemble(
         core.service,
         signals,
         notifier,
+        sealer,
         acknowledgers={
             name: channel.acknowledge
             for name, channel in channels.items()

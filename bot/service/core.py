@@ -15,7 +15,6 @@ from bot.conversation import ConversationService, EventSink
 from bot.engine.loader import load_or_raise
 from bot.engine.model import Bundle
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.storage.database import migrate, open_engine, sessions
 
@@ -57,7 +56,7 @@ async def open_core(
     """Load content (unless given), open and migrate the database. Events go to the anonymous
     statistics unless other `sinks` are given."""
     if sinks is None:
-        sinks = [StatsSink(StatsConfig.from_settings(settings))]
+        sinks = [StatsSink(settings.stats)]
     if content is None:
         content = load_content(settings)
     db = open_engine(settings.database_url)

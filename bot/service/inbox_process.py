@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from bot.lint.checks import lint
 from bot.reload import ContentWatcher
 from bot.service.assembly import Services, assemble
 from bot.settings import Settings
@@ -39,7 +41,9 @@ class InboxProcess:
             await channel.prepare_turns()
         process._tasks.append(asyncio.create_task(services.signals.run(), name="signals"))
         if watch_content:
-            watcher = ContentWatcher(settings.content_root, settings, services.reload)
+            watcher = ContentWatcher(
+                settings.content_root, partial(lint, settings=settings), services.reload
+            )
             process._tasks.append(asyncio.create_task(watcher.run(asyncio.Event())))
         return process
 

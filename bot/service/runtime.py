@@ -13,14 +13,16 @@ import datetime as dt
 import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from bot.channels.base import ChannelPlugin
+from bot.lint.checks import lint
 from bot.operators.accounts import announce_first_operator
 from bot.reload import ContentWatcher
+from bot.retention import purge_periodically
 from bot.service.assembly import Services, assemble
 from bot.settings import Settings
-from bot.stats.purge import purge_periodically
 from bot.storage.checkpoint import checkpoint_periodically
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,9 @@ class Runtime:
         timeout = dt.timedelta(minutes=settings.operators.reply_timeout_minutes)
         runtime._spawn("handover-timeouts", services.desk.run_timeouts(timeout))
         if watch_content:
-            watcher = ContentWatcher(settings.content_root, settings, services.reload)
+            watcher = ContentWatcher(
+                settings.content_root, partial(lint, settings=settings), services.reload
+            )
             runtime._spawn("content", watcher.run(runtime._stop_watching))
         return runtime
 

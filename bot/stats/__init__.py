@@ -1,2 +1,2 @@
 """Anonymous statistics: counters of topics, languages, channels, campaign sources, escalations
-and the optional questionnaire; the monthly report; retention (purge). See PRIVACY.md."""
+and the optional questionnaire; the monthly report; how long counters are kept. See PRIVACY.md."""

@@ -27,6 +27,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Batch, Context
+from bot.delivery.campaigns import Campaigns, refused
 from bot.engine.engine import SURVEY_DUE
 from bot.engine.messages import (
     Event,
@@ -36,8 +37,8 @@ from bot.engine.messages import (
     SurveyOffered,
     TopicReached,
 )
-from bot.stats.config import StatsConfig
-from bot.stats.sources import clean_id, refused
+from bot.settings import StatsSettings
+from bot.stats.dimensions import clean_id
 from bot.stats.tables import (
     ContactCount,
     DeliveryCount,
@@ -207,12 +208,12 @@ def _drop_stale(marks: MutableMapping[str, str], day: str, month: str) -> None:
 
 
 class StatsSink:
-    """The EventSink that counts. Without arguments it reads its settings from the environment."""
+    """The EventSink that counts. Without arguments it counts with the default settings."""
 
-    def __init__(self, config: StatsConfig | None = None) -> None:
-        self.config = config or StatsConfig.from_env()
+    def __init__(self, config: StatsSettings | None = None) -> None:
+        self.config = config or StatsSettings()
         self.zone = ZoneInfo(self.config.timezone)
-        self.campaigns = self.config.campaigns
+        self.campaigns = Campaigns.configured(self.config)
         configured = [*self.config.campaign_sources, *self.config.sms_keywords.values()]
         for code in refused(configured):
             log.warning(

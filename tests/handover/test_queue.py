@@ -20,11 +20,10 @@ from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
 from bot.operators.tables import CLOSED, QUEUED, TAKEN, Handover, HandoverLine, Operator
+from bot.retention import purge_now
 from bot.service.core import Core as App
 from bot.service.core import open_core as open_app
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
-from bot.stats.purge import purge_now
 from bot.stats.tables import OutcomeCount, ResponseTimeCount
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
@@ -88,7 +87,7 @@ async def desked(tmp_path: Path, database_url: str) -> AsyncIterator[Desked]:
     settings = make_settings(tmp_path, database_url)
     clock = Clock(MONDAY_NOON)
     secret = settings.resolved_secret_key()
-    stats = StatsSink(StatsConfig.from_settings(settings))
+    stats = StatsSink(settings.stats)
     holder: dict[str, App] = {}
     sink = HandoverSink(
         lambda: holder["app"].service.engine, Hours(settings.hotline), Sealer(secret)

@@ -88,11 +88,15 @@ async def configured(
     database_url: str,
     fake_telegram: FakeTelegram,
     fake_twilio: FakeTwilio,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Site]:
-    monkeypatch.setenv("CAMPAIGN_SOURCES", "leaflet2026")
-    monkeypatch.setenv("SMS_SOURCE_KEYWORDS", "METRO=metro,CALL=79161234567,LIST=leaflet2026")
-    settings = site_settings(tmp_path, database_url, fake_telegram, fake_twilio)
+    settings = site_settings(
+        tmp_path,
+        database_url,
+        fake_telegram,
+        fake_twilio,
+        CAMPAIGN_SOURCES="leaflet2026",
+        SMS_SOURCE_KEYWORDS="METRO=metro,CALL=79161234567,LIST=leaflet2026",
+    )
     async with open_site(settings, fake_telegram, fake_twilio) as served:
         yield served
 

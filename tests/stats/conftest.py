@@ -17,14 +17,14 @@ from bot.engine.engine import Result
 from bot.engine.messages import Incoming
 from bot.service.core import Core as App
 from bot.service.core import open_core as open_app
-from bot.stats.config import StatsConfig
+from bot.settings import StatsSettings
 from bot.stats.counters import StatsSink
 from bot.stats.tables import STAT_TABLES
 from tests.conftest import MINI, ROOT, make_settings
 
 # 2026-11-23 12:00 in Moscow: the same day in UTC and in the hotline's time zone.
 NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-CONFIG = StatsConfig(timezone="Europe/Moscow")
+CONFIG = StatsSettings(timezone="Europe/Moscow")
 
 MENU = """topic: general
 start: main

@@ -12,8 +12,9 @@ from sqlalchemy import func, insert, select
 
 from bot.cli.main import main
 from bot.delivery.tables import FAILED, InboxItem, OutboxItem
-from bot.stats.config import StatsConfig
-from bot.stats.purge import purge_now, purge_periodically, stats_cutoff
+from bot.retention import purge_now, purge_periodically
+from bot.settings import StatsSettings
+from bot.stats.retention import stats_cutoff
 from bot.stats.tables import SurveyCount, TopicCount
 from bot.storage.database import migrate, open_engine, sessions
 from bot.storage.tables import Conversation
@@ -23,7 +24,7 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 def test_counters_go_by_whole_months() -> None:
-    config = StatsConfig(retention_months=36)
+    config = StatsSettings(retention_months=36)
     assert stats_cutoff(NOW, config) == dt.date(2023, 11, 1)
     assert stats_cutoff(dt.datetime(2026, 1, 5, tzinfo=dt.UTC), config) == dt.date(2023, 1, 1)
 
@@ -95,7 +96,8 @@ async def test_purge_applies_every_retention_rule(tmp_path: Path, database_url: 
                     created_at=NOW - dt.timedelta(days=days),
                 )
             )
-    deleted = await purge_now(maker, settings, now=NOW, config=StatsConfig(retention_months=36))
+    assert settings.stats.retention_months == 36
+    deleted = await purge_now(maker, settings, now=NOW)
     assert deleted["inbox"] == 1  # processed over two days ago; never one still pending
     assert deleted["outbox"] == 1
     assert deleted["conversations"] == 1

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bot.retention import purge_now
 from bot.service.core import Core as App
-from bot.stats.purge import purge_now
 from bot.storage.database import open_engine
 from tests.channels.sms.conftest import SmsServed, sms_settings
 from tests.channels.telegram.conftest import serve, telegram_settings

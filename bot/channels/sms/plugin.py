@@ -9,15 +9,15 @@ import logging
 from starlette.routing import Route
 
 from bot.channels.base import ChannelNeeds, ChannelPlugin, Job
+from bot.channels.sms import CHANNEL
 from bot.channels.sms.shaping import SmsShaper
-from bot.channels.sms.transport import CHANNEL, SmsTransport
+from bot.channels.sms.transport import SmsTransport
 from bot.channels.sms.twilio_client import make_client
 from bot.channels.sms.webhook import INBOUND_PATH, STATUS_PATH, inbound_endpoint, status_endpoint
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender
 from bot.delivery.turns import Acknowledge, Shaper
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def configured(settings: Settings) -> bool:
 
 def routes(settings: Settings) -> list[Route]:
     token, public = settings.twilio.auth_token, settings.public_url
-    keywords = StatsConfig.from_settings(settings).sms_keywords
+    keywords = settings.stats.sms_keywords
     inbound = inbound_endpoint(token, public, keywords)
     status = status_endpoint(settings.resolved_secret_key(), token, public)
     return [

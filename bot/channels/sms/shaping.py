@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot import DEFAULT_LANGUAGE
 from bot.channels.rendering import render_sms
 from bot.channels.sms.paging import paginate
 from bot.conversation import Step
@@ -80,7 +81,7 @@ class SmsShaper:
         def step(state: State) -> Result:
             st = state.copy()
             take_stored_pages(st)
-            lang = st.lang or "ru"
+            lang = st.lang or DEFAULT_LANGUAGE
             say = engine.texts.render
             if word == "stop":
                 counted: list[Event] = [] if st.marks.get(STOPPED) else [OptedOut()]
@@ -139,5 +140,5 @@ def sms_pages(
     if not messages:
         return []
     body = "\n".join(render_sms(m) for m in messages)
-    hint = texts.render(lang or "ru", "sms.more_hint", sms=True)
+    hint = texts.render(lang or DEFAULT_LANGUAGE, "sms.more_hint", sms=True)
     return paginate(body, max_segments, hint)

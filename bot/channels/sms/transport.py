@@ -11,12 +11,12 @@ import aiohttp
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
 
 from bot.channels.rendering import render_sms
+from bot.channels.sms import CHANNEL
 from bot.channels.sms.webhook import STATUS_PATH
 from bot.delivery.sender import Blocked, Delivered, Outcome, Rejected, Retry
 from bot.engine.messages import Outgoing
 from bot.settings import TwilioSettings
 
-CHANNEL = "sms"
 UNSUBSCRIBED = 21610
 """Twilio: the recipient replied STOP to the carrier; nothing can be sent until they START."""
 TOO_MANY_REQUESTS = 20429

@@ -17,20 +17,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
+from bot.channels.sms import CHANNEL
 from bot.delivery.inbound import Inbound
 from bot.delivery.inbox import first_time
+from bot.delivery.recording import recorded
 from bot.stats.counters import bump
-from bot.stats.sources import from_sms
 from bot.stats.tables import DeliveryCount
 from bot.storage.conversations import set_blocked
 from bot.storage.pseudonym import pseudonym
 from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "sms"
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -64,6 +63,14 @@ async def signed_form(
     if not signature or not validator.validate(url, fields, signature):
         return JSONResponse({"error": "forbidden"}, status_code=403)
     return fields
+
+
+def from_sms(text: str | None, keywords: Mapping[str, str]) -> str | None:
+    """The code of the SMS keyword the message starts with ("METRO", "metro, help..."), if any."""
+    if not text or not keywords:
+        return None
+    words = re.split(r"[\s,.!?;:]+", text.strip(), maxsplit=1)
+    return keywords.get(words[0].upper()) if words and words[0] else None
 
 
 def inbound_endpoint(

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.aio import wait_event
 from bot.channels.base import Job
-from bot.channels.telegram.updates import CHANNEL, PARSE_ERRORS, to_inbound
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.updates import PARSE_ERRORS, to_inbound
 from bot.delivery.inbound import IGNORE, Inbound
 from bot.delivery.inbox import Intake
 from bot.delivery.sender import OutboxSender
@@ -28,8 +29,6 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 COMMANDS = ("start", "menu", "language", "operator", "help", "forget")
-DEFAULT_LANGUAGE = "ru"
-"""Command descriptions for users whose app language is none of ours."""
 
 
 class TelegramChannel:
@@ -104,6 +103,7 @@ class TelegramChannel:
 
     async def _register_commands(self) -> None:
         texts = self.texts()
+        # None: the descriptions for users whose app language is none of ours
         for lang in (None, *LANGUAGES):
             commands = [
                 BotCommand(

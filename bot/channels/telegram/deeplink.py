@@ -5,7 +5,7 @@ the conversation is counted under the campaign "metro". The payload is at most 6
 A-Z, a-z, 0-9, "_" and "-" (https://core.telegram.org/bots/features#deep-linking); ours is
 `LANG`, `LANG-SOURCE` or `SOURCE`. Anyone can type any payload, so parsing never fails: what does
 not fit is ignored, and intake keeps the source only when it is a listed campaign code
-(`Campaigns`, bot/stats/sources.py).
+(`Campaigns`, bot/delivery/campaigns.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot import LANGUAGES
-from bot.stats.sources import clean_source
+from bot.delivery.campaigns import clean_source
 
 PAYLOAD_LIMIT = 64
 _PAYLOAD = re.compile(rf"[A-Za-z0-9_-]{{1,{PAYLOAD_LIMIT}}}")
@@ -31,6 +31,16 @@ class StartPayload:
 
 
 NO_PAYLOAD = StartPayload(None, None)
+
+
+def from_telegram_start(text: str | None) -> str | None:
+    """The deep-link payload of a "/start PAYLOAD" message (None when there is none)."""
+    if not text:
+        return None
+    parts = text.strip().split(maxsplit=1)
+    if len(parts) == 2 and parts[0].split("@", 1)[0].lower() == "/start":
+        return parts[1].strip() or None
+    return None
 
 
 def parse_start_payload(payload: str | None) -> StartPayload:

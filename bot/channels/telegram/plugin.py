@@ -6,9 +6,9 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from bot.channels.base import ChannelNeeds, ChannelPlugin
+from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.channel import WEBHOOK_PATH, TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
-from bot.channels.telegram.updates import CHANNEL
 from bot.channels.telegram.webhook import make_endpoint
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import OutboxSender

@@ -5,7 +5,6 @@ blocked the bot, other 4xx are rejections worth a log line (without the text).""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import warnings
 from collections.abc import Sequence
 
@@ -21,16 +20,17 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.render import PARSE_MODE, Piece, render
 from bot.delivery.sender import Blocked, Delivered, Outcome, Rejected, Retry
 from bot.engine.messages import Outgoing
 from bot.settings import TelegramSettings
 
-CHANNEL = "telegram"
-
-# Opt in to PTB's coming behaviour (durations as timedelta): without it PTB 22 warns each time it
-# builds a RetryAfter, and `retry_seconds` reads either form anyway.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
+RETRY_AFTER_NOTICE = r".*In a future major version attribute `retry_after`"
+"""PTB 22 warns with this each time it builds a RetryAfter, unless the process environment opts
+in to its coming type (PTB_TIMEDELTA; there is no argument for it). `retry_seconds` reads either
+type, so the notice says nothing to act on and is not shown; the environment is left alone."""
+warnings.filterwarnings("ignore", message=RETRY_AFTER_NOTICE, category=PTBDeprecationWarning)
 
 
 def make_bot(settings: TelegramSettings, *, pool: int = 64) -> Bot:

@@ -13,11 +13,9 @@ from typing import Any
 from telegram import Update
 
 from bot import LANGUAGES
-from bot.channels.telegram.deeplink import parse_start_payload
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.deeplink import from_telegram_start, parse_start_payload
 from bot.delivery.inbound import BLOCKED, IGNORE, START, UNBLOCKED, Inbound
-from bot.stats.sources import from_telegram_start
-
-CHANNEL = "telegram"
 
 
 class MalformedUpdate(ValueError):

@@ -13,9 +13,9 @@ from starlette.responses import JSONResponse, Response
 
 from bot.channels.telegram.channel import SECRET_HEADER
 from bot.channels.telegram.updates import MalformedUpdate, read
+from bot.delivery.recording import recorded
 from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.engine.texts import Texts
 from bot.web.languages import preferred
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_LANGUAGE = "ru"
 PAGE_KEYS = (
     "title",
     "privacy",

@@ -23,8 +23,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -55,11 +56,10 @@ from bot.channels.web.visitor import (
     visitor_of,
 )
 from bot.delivery.inbound import START, Inbound
-from bot.stats.sources import from_web_query
+from bot.delivery.recording import recorded
 from bot.storage.pseudonym import pseudonym
 from bot.web import state
 from bot.web.bodies import BodyTooLarge, read_body
-from bot.web.health import recorded
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,14 @@ async def relay(
                 delivery.settle(True)
         finally:
             watcher.cancel()
+
+
+def from_web_query(query: str | Mapping[str, str]) -> str | None:
+    """The `src` parameter of a web-chat URL query ("src=metro&x=1") or of parsed parameters."""
+    if isinstance(query, str):
+        values = parse_qs(query.lstrip("?")).get("src")
+        return values[0] if values else None
+    return query.get("src")
 
 
 def chat_routes(

@@ -31,7 +31,6 @@ from bot.operators.sink import HandoverSink
 from bot.service.core import Core as App
 from bot.service.core import open_core as open_app
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
 from bot.storage import conversations
 from bot.storage.sealed import Sealer
@@ -74,7 +73,7 @@ async def phone(tmp_path: Path, database_url: str) -> AsyncIterator[Phone]:
         Hours(settings.hotline),
         Sealer(settings.resolved_secret_key()),
     )
-    stats = StatsSink(StatsConfig.from_settings(settings))
+    stats = StatsSink(settings.stats)
     app = holder["app"] = await open_app(settings, sinks=[stats, handovers])
     made = Phone(app, SmsShaper(lambda: app.service.engine, settings.twilio.max_segments))
     app.service.clock = lambda: made.now

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot import LANGUAGES, TOPICS
 from bot.cli.serve import service_logging
 from bot.delivery.tables import InboxItem
-from bot.stats.purge import purge_now
+from bot.retention import purge_now
 from bot.stats.tables import DeliveryCount, TopicCount
 from bot.storage.tables import Conversation
 from tests.channels.sms.conftest import PUBLIC_URL, SmsServed, sms_settings

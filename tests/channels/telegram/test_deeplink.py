@@ -10,7 +10,7 @@ from bot.channels.telegram.deeplink import (
     parse_start_payload,
     start_link,
 )
-from bot.stats.sources import clean_source
+from bot.delivery.campaigns import clean_source
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot import LANGUAGES
-from bot.channels.telegram.updates import CHANNEL, MalformedUpdate, read
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.updates import MalformedUpdate, read
 from bot.delivery.inbound import BLOCKED, IGNORE, MESSAGE, START, UNBLOCKED, Inbound
 from tests.fakes.updates import button_update, load, names, text_update
 

@@ -6,17 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.stats.config import StatsConfig
-from bot.stats.sources import (
-    DEFAULT_CAMPAIGN_SOURCES,
-    Campaigns,
-    clean_source,
-    from_sms,
-    from_telegram_start,
-    from_web_query,
-    parse_sms_keywords,
-    refused,
-)
+from bot.channels.sms.webhook import from_sms
+from bot.channels.telegram.deeplink import from_telegram_start
+from bot.channels.web.routes import from_web_query
+from bot.delivery.campaigns import DEFAULT_CAMPAIGN_SOURCES, Campaigns, clean_source, refused
+from bot.settings import Settings, parse_sms_keywords
 
 
 def test_telegram_deep_link_payload() -> None:
@@ -60,10 +54,10 @@ def test_only_campaign_like_codes_are_kept(raw: str | None, code: str) -> None:
 
 
 def test_an_allow_list_keeps_only_listed_codes_and_sms_keywords() -> None:
-    config = StatsConfig.from_env(
+    settings = Settings.from_env(
         {"CAMPAIGN_SOURCES": "metro, poster_a", "SMS_SOURCE_KEYWORDS": "RADIO=radio1"}
     )
-    campaigns = config.campaigns
+    campaigns = Campaigns.configured(settings.stats)
     assert campaigns.code("metro") == "metro"
     assert campaigns.code("radio1") == "radio1"
     assert campaigns.code("somebody") == "other"
@@ -85,7 +79,7 @@ def test_an_allow_list_keeps_only_listed_codes_and_sms_keywords() -> None:
     ],
 )
 def test_without_a_list_only_the_default_codes_are_kept(raw: str | None, kept: str | None) -> None:
-    campaigns = StatsConfig.from_env({}).campaigns
+    campaigns = Campaigns.configured(Settings.from_env({}).stats)
     assert campaigns.listed == DEFAULT_CAMPAIGN_SOURCES
     assert campaigns.keep(raw) == kept
     assert campaigns.code(raw) == (kept or "none")

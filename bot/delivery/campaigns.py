@@ -1,8 +1,8 @@
 """Campaign sources: which poster, leaflet or link brought a conversation.
 
-A source is a short code chosen by the organisation ("metro", "leaflet2026"). It arrives in a
-Telegram deep link (t.me/bot?start=metro, seen as "/start metro"), a web-chat URL (?src=metro) or
-an SMS keyword listed in SMS_SOURCE_KEYWORDS. Anything else is `none`.
+A source is a short code chosen by the organisation ("metro", "leaflet2026"). Each channel finds
+it in its own way (a Telegram deep link "/start metro", a web-chat URL ?src=metro, an SMS keyword
+listed in SMS_SOURCE_KEYWORDS); intake receives it raw. Anything else is `none`.
 
 The code travels in the hands of the public: anyone can make a link with any payload, including a
 phone number or a name. So `Campaigns` decides, in one place for every channel, at intake and again
@@ -15,9 +15,10 @@ other value becomes `other`, and the value itself is never stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qs
+
+from bot.settings import StatsSettings
 
 NONE = "none"
 OTHER = "other"
@@ -42,8 +43,6 @@ DEFAULT_CAMPAIGN_SOURCES = frozenset(
 )
 """Kept when CAMPAIGN_SOURCES is not set: the places posters and leaflets usually go (`mmc`: a
 migration centre), radio and word of mouth. Nothing a person could be named or numbered by."""
-# An identifier from a fixed vocabulary (flows, channels, reasons): never free text.
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 def clean_source(raw: str | None) -> str:
@@ -78,6 +77,11 @@ class Campaigns:
         chosen |= {c.strip().lower() for c in extra if c.strip()}
         return cls(frozenset(c for c in chosen if well_formed(c) and c not in (NONE, OTHER)))
 
+    @classmethod
+    def configured(cls, settings: StatsSettings) -> Campaigns:
+        """The codes kept: CAMPAIGN_SOURCES (or the defaults) plus the SMS keywords' codes."""
+        return cls.of(settings.campaign_sources, settings.sms_keywords.values())
+
     def code(self, raw: str | None) -> str:
         """What to count for a raw source: a listed code, `none` (no source) or `other`."""
         code = clean_source(raw)
@@ -92,49 +96,3 @@ class Campaigns:
 def refused(codes: Iterable[str]) -> list[str]:
     """The configured codes `Campaigns.of` leaves out, to tell whoever configured them."""
     return sorted({c.strip().lower() for c in codes if c.strip()} - Campaigns.of(codes).listed)
-
-
-def clean_id(raw: str | None, default: str = NONE) -> str:
-    """A dimension value from a fixed vocabulary (topic, channel, reason...), or `default`: a
-    defence against free text ever reaching a statistics table by mistake."""
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    return value if _ID.match(value) else OTHER
-
-
-def from_telegram_start(text: str | None) -> str | None:
-    """The deep-link payload of a "/start PAYLOAD" message (None when there is none)."""
-    if not text:
-        return None
-    parts = text.strip().split(maxsplit=1)
-    if len(parts) == 2 and parts[0].split("@", 1)[0].lower() == "/start":
-        return parts[1].strip() or None
-    return None
-
-
-def from_web_query(query: str | Mapping[str, str]) -> str | None:
-    """The `src` parameter of a web-chat URL query ("src=metro&x=1") or of parsed parameters."""
-    if isinstance(query, str):
-        values = parse_qs(query.lstrip("?")).get("src")
-        return values[0] if values else None
-    return query.get("src")
-
-
-def parse_sms_keywords(value: str) -> dict[str, str]:
-    """SMS_SOURCE_KEYWORDS, "METRO=metro,LEAFLET=leaflet2026": keyword (any case) -> code.
-    Malformed pairs are skipped rather than stopping the bot."""
-    keywords: dict[str, str] = {}
-    for pair in value.split(","):
-        keyword, sep, code = pair.partition("=")
-        if sep and keyword.strip() and code.strip():
-            keywords[keyword.strip().upper()] = code.strip().lower()
-    return keywords
-
-
-def from_sms(text: str | None, keywords: Mapping[str, str]) -> str | None:
-    """The code of the SMS keyword the message starts with ("METRO", "metro, help..."), if any."""
-    if not text or not keywords:
-        return None
-    words = re.split(r"[\s,.!?;:]+", text.strip(), maxsplit=1)
-    return keywords.get(words[0].upper()) if words and words[0] else None

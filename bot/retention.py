@@ -18,41 +18,23 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import outbox
 from bot.delivery.inbox import purge_done
 from bot.operators import accounts, queue
 from bot.settings import Settings
-from bot.stats.config import StatsConfig
-from bot.stats.counters import month_of
-from bot.stats.tables import DAILY_TABLES, SurveyCount
+from bot.stats.retention import purge_counters
 from bot.storage.checkpoint import checkpoint
 from bot.storage.conversations import purge_expired
 
 log = logging.getLogger(__name__)
 
 
-def stats_cutoff(now: dt.datetime, config: StatsConfig) -> dt.date:
-    """The first day still kept: the start of the month `retention_months` before this one, so
-    a month's counters go all at once and a report is never of half a month."""
-    today = now.astimezone(ZoneInfo(config.timezone)).date()
-    index = today.year * 12 + today.month - 1 - config.retention_months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-async def purge(
-    session: AsyncSession,
-    now: dt.datetime,
-    settings: Settings,
-    *,
-    config: StatsConfig | None = None,
-) -> dict[str, int]:
-    """Delete everything past its retention, inside the caller's transaction; rows per table."""
-    config = config or StatsConfig.from_settings(settings)
+async def purge(session: AsyncSession, now: dt.datetime, settings: Settings) -> dict[str, int]:
+    """Delete everything past its retention, inside the caller's transaction; rows per table.
+    Each part of the bot deletes its own rows; this is the one list of them all."""
     ttl = dt.timedelta(days=settings.conversation_ttl_days)
     deleted = {"conversations": await purge_expired(session, now=now, ttl=ttl)}
     deleted["inbox"] = await purge_done(session, now)
@@ -60,13 +42,7 @@ async def purge(
     retention = dt.timedelta(days=settings.operators.transcript_retention_days)
     deleted["handovers"] = await queue.purge(session, now, retention)
     deleted["operator_sessions"] = await accounts.purge(session, now)
-    cutoff = stats_cutoff(now, config)
-    for model in DAILY_TABLES:
-        table: Any = model.__table__
-        result = await session.execute(delete(table).where(table.c.day < cutoff))
-        deleted[table.name] = int(getattr(result, "rowcount", 0) or 0)
-    result = await session.execute(delete(SurveyCount).where(SurveyCount.month < month_of(cutoff)))
-    deleted[SurveyCount.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+    deleted.update(await purge_counters(session, now, settings.stats))
     return deleted
 
 
@@ -75,12 +51,11 @@ async def purge_now(
     settings: Settings,
     *,
     now: dt.datetime | None = None,
-    config: StatsConfig | None = None,
 ) -> dict[str, int]:
     """One purge in its own transaction; then, on SQLite, the log emptied so what it deleted
     leaves the files too (see `bot/storage/checkpoint.py`)."""
     async with sessions() as session, session.begin():
-        deleted = await purge(session, now or dt.datetime.now(dt.UTC), settings, config=config)
+        deleted = await purge(session, now or dt.datetime.now(dt.UTC), settings)
     try:
         if not await checkpoint(sessions):
             log.info("purge: the SQLite log is in use elsewhere; the next checkpoint empties it")
@@ -98,10 +73,9 @@ async def purge_periodically(
 ) -> None:
     """For `serve`: purge at start and then every `every`, until cancelled. A failed purge is
     logged and retried next time rather than stopping the bot."""
-    config = StatsConfig.from_settings(settings)
     while True:
         try:
-            deleted = await purge_now(sessions, settings, now=clock(), config=config)
+            deleted = await purge_now(sessions, settings, now=clock())
             if any(deleted.values()):
                 log.info("purged %s", {k: v for k, v in deleted.items() if v})
         except Exception:
