@@ -1,4 +1,4 @@
-"""Assembling the bot from settings: content, engine, database and the conversation service."""
+"""Assembling the bot from settings: content, engine, database and the turn pipeline."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.conversation import ConversationService, EventSink
+from bot.conversation import EventSink
 from bot.engine.engine import Engine
 from bot.engine.loader import load_or_raise
 from bot.engine.matching import Matcher
 from bot.engine.model import Bundle
 from bot.engine.texts import Texts
+from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
 from bot.stats.counters import StatsSink
@@ -42,7 +43,7 @@ class App:
     settings: Settings
     engine: Engine
     db: AsyncEngine
-    service: ConversationService
+    service: Pipeline
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -57,7 +58,7 @@ async def open_app(settings: Settings, sinks: Sequence[EventSink] | None = None)
     engine = build_engine(bundle, settings)
     db = open_engine(settings.database_url)
     await migrate(db)
-    service = ConversationService(
+    service = Pipeline(
         engine,
         sessions(db),
         settings.resolved_secret_key(),

@@ -28,7 +28,6 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.channels.web.channel import open_web
 from bot.channels.web.hub import Hub
-from bot.conversation import ConversationService
 from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
 from bot.delivery.pacing import Pacer
@@ -42,6 +41,7 @@ from bot.operators.desk import Desk
 from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
+from bot.pipeline import Pipeline
 from bot.reload import ContentWatcher
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
@@ -78,7 +78,7 @@ async def open_service(settings: Settings) -> tuple[App, StatsSink]:
 
 
 def inbox_worker(
-    service: ConversationService,
+    service: Pipeline,
     signals: Signals,
     notifier: Notifier,
     *,
@@ -203,15 +203,7 @@ class Runtime:
         runtime = cls(settings, app, intake, worker, senders, sms=sms, notifier=notifier)
         runtime.signals, runtime.elections = signals, elections
         runtime.web_hub = web_hub
-        runtime.desk = Desk(
-            service.sessions,
-            lambda: service.engine,
-            Sealer(secret),
-            stats,
-            notifier,
-            ttl=service.ttl,
-            on_queued=queued,
-        )
+        runtime.desk = Desk(service, stats, notifier, on_queued=queued)
         if settings.operators.bootstrap:
             await announce_first_operator(
                 service.sessions, settings.public_url or local_url, settings.data_dir

@@ -274,6 +274,37 @@ async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()
     return [item for item in taken if item.id in whole]
 
 
+DONE = object()
+"""`claim_one`'s answer for an update already processed."""
+
+
+async def claim_one(session: AsyncSession, item_id: int) -> Claimed | object | None:
+    """The update `item_id`, locked for this transaction as `claim` locks them; DONE when it
+    was already processed; None when it is gone or another transaction holds it (PostgreSQL)."""
+    found = (
+        await core(
+            session,
+            select(
+                InboxItem.id,
+                InboxItem.channel,
+                InboxItem.conversation_id,
+                InboxItem.address,
+                InboxItem.body,
+                InboxItem.received_at,
+                InboxItem.done_at,
+            )
+            .where(InboxItem.id == item_id)
+            .with_for_update(skip_locked=True),
+        )
+    ).first()
+    if found is None:
+        return None
+    id, channel, cid, address, body, received, done_at = found
+    if done_at is not None or cid is None:
+        return DONE
+    return Claimed(id, channel, cid, address, dict(body or {}), received)
+
+
 async def pending_ids(
     session: AsyncSession, conversation_ids: Collection[str]
 ) -> dict[str, list[int]]:

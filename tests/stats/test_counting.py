@@ -23,6 +23,7 @@ from bot.stats.tables import (
 )
 from bot.storage.tables import Conversation
 from tests.stats.conftest import NOON, Harness
+from tests.talking import say
 
 DAY = dt.date(2026, 11, 23)
 MONTH = "2026-11"
@@ -124,7 +125,7 @@ async def test_the_questionnaire_never_runs_without_a_yes(h: Harness) -> None:
     keys = await script(h, "anna", ["2", "1", "меню", "1", "1"])  # more answers: no new offer
     assert not SURVEY_QUESTIONS & set(keys)
     # A questionnaire button pressed without a yes (an old or forged button id) is not counted.
-    await h.app.service.handle("terminal", "anna", Incoming(choice="survey.gender:0"))
+    await say(h.app, "terminal", "anna", Incoming(choice="survey.gender:0"))
     assert await h.rows(SurveyCount) == {
         (MONTH, "offer", "offered", 1),
         (MONTH, "offer", "declined", 1),

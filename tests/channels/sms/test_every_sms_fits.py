@@ -34,6 +34,7 @@ from bot.stats.counters import StatsSink
 from bot.storage import conversations
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
+from tests.talking import turn
 
 SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
 MONDAY_NOON = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -54,9 +55,7 @@ class Phone:
         def inner(state: State) -> Result:
             return engine.handle(state, Incoming(text))
 
-        cid = self.app.service.conversation_id("sms", user)
-        step = self.shaper(inner, {"text": text})
-        result = await self.app.service.run(cid, "sms", step)
+        result = await turn(self.app, "sms", user, self.shaper(inner, {"text": text}))
         return [render_sms(m) for m in result.messages]
 
     def hint(self, lang: str) -> str:
@@ -231,5 +230,6 @@ async def test_more_after_the_last_page_says_so_and_never_reaches_an_operator(
         assert "\n0 " in reply and phone.hint(lang) not in reply
     cid = phone.app.service.conversation_id("sms", "u")
     async with phone.app.service.sessions() as session:
-        _, state = await conversations.load(session, cid, now=phone.now, ttl=phone.app.service.ttl)
-    assert state is not None and not state.handover and state.misses == 0
+        found = await conversations.load(session, [cid], now=phone.now, ttl=phone.app.service.ttl)
+    state = found[cid].state
+    assert not state.handover and state.misses == 0
