@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -64,5 +65,6 @@ async def open_app(settings: Settings, sinks: Sequence[EventSink] | None = None)
         settings.resolved_secret_key(),
         ttl=dt.timedelta(days=settings.conversation_ttl_days),
         sinks=sinks,
+        zone=ZoneInfo(settings.hotline.timezone),
     )
     return App(settings, engine, db, service)

@@ -13,11 +13,13 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Event, ForgetRequested, Outgoing
 from bot.engine.state import State
 
-Step = Callable[[State], Result]
-"""What happens to a conversation's state: usually one engine call."""
+Step = Callable[[State, Environment], Result]
+"""What happens to a conversation's state in a turn, told the turn's time: usually one engine
+call."""
 
 
 class Batch:

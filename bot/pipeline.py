@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +35,7 @@ from bot.conversation import (
 from bot.delivery import outbox
 from bot.delivery.inbox import unreachable
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import ForgetRequested, Incoming
 from bot.engine.state import OPTED_OUT, State
 from bot.storage import conversations
@@ -106,9 +108,11 @@ class Pipeline:
         secret: bytes,
         *,
         ttl: dt.timedelta,
+        zone: ZoneInfo,
         sinks: Sequence[EventSink] = (),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
+        """`zone`: the hotline's, in which the engine is told the month (see Environment)."""
         self.engine = engine
         self.sessions = sessions
         self.secret = secret
@@ -116,6 +120,7 @@ class Pipeline:
         self.ttl = ttl
         self.sinks = list(sinks)
         self.clock = clock
+        self.zone = zone
 
     def conversation_id(self, channel: str, user_id: str) -> str:
         """The pseudonym a user's conversation is kept under: the raw id goes no further."""
@@ -132,6 +137,7 @@ class Pipeline:
         read for the run would be stale. A step or sink that raises raises TurnFailed, except
         when the database is unreachable (that error itself)."""
         now = self.clock()
+        env = Environment.at(now, self.zone)
         ids = list(dict.fromkeys(turn.conversation_id for turn in turns))
         stored = await conversations.load(session, ids, now=now, ttl=self.ttl)
         states = {cid: one.state for cid, one in stored.items()}
@@ -149,7 +155,7 @@ class Pipeline:
             if state is None:
                 state = self.engine.new_state(source=turn.source)
             try:
-                result = turn.step(state)
+                result = turn.step(state, env)
                 if forgets(result):
                     ran.left.append(cid)  # what the sinks read for the run is stale
                     if cid in saved:
@@ -247,8 +253,8 @@ class Pipeline:
 def replying(engine: Engine, incoming: Incoming) -> Step:
     """The step of a message from the user."""
 
-    def reply(state: State) -> Result:
-        return engine.handle(state, incoming)
+    def reply(state: State, env: Environment) -> Result:
+        return engine.handle(state, incoming, env)
 
     return reply
 
@@ -258,15 +264,15 @@ def greeting(engine: Engine, lang: str | None = None) -> Step:
     question, the menu, or where the user left off. `lang` sets the language as if the user had
     chosen it."""
 
-    def opening(state: State) -> Result:
+    def opening(state: State, env: Environment) -> Result:
         if lang is not None:
             state.lang = lang
-        return engine.greeting(state)
+        return engine.greeting(state, env)
 
     return opening
 
 
-def forgetting(state: State) -> Result:
+def forgetting(state: State, env: Environment) -> Result:
     """The step of 'forget me' asked for outside a conversation (the engine answers it inside
     one)."""
     return Result(State(), [], [ForgetRequested()])

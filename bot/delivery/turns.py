@@ -26,6 +26,7 @@ from bot.delivery import inbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
 from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
 from bot.pipeline import Pipeline, Ran, Turn, TurnFailed
@@ -207,9 +208,9 @@ class Turns:
             return step
         engine = self.pipeline.engine
 
-        def slow_down(state: State) -> Result:
+        def slow_down(state: State, env: Environment) -> Result:
             if state.live:
-                return step(state)
+                return step(state, env)
             # before a language is chosen: the app's language, else the engine's own fallback
             lang = state.lang or (hint if hint in LANGUAGES else "ru")
             notice = [Outgoing(engine.texts.render(lang, TOO_FAST))] if over == 1 else []
@@ -218,13 +219,13 @@ class Turns:
         return slow_down
 
     def _step(self, kind: str, body: dict[str, Any]) -> Step:
-        def message(state: State) -> Result:
+        def message(state: State, env: Environment) -> Result:
             incoming = Incoming(body.get("text"), body.get("choice"), body.get("lang_hint"))
-            return self.pipeline.engine.handle(state, incoming)
+            return self.pipeline.engine.handle(state, incoming, env)
 
-        def start(state: State) -> Result:
+        def start(state: State, env: Environment) -> Result:
             return self.pipeline.engine.start(
-                state, lang=body.get("lang"), lang_hint=body.get("lang_hint")
+                state, lang=body.get("lang"), lang_hint=body.get("lang_hint"), env=env
             )
 
         return start if kind == START else message

@@ -1,6 +1,7 @@
 """The conversation engine: (state, incoming) -> (new state, outgoing messages, events).
 
-Pure: no I/O, no clock, no channel. Everything it says comes from the bundle's flows and texts.
+Pure: no I/O, no clock, no channel. Everything it says comes from the bundle's flows and texts;
+the time of a turn, when it matters, comes as an input (`Environment`).
 The order in which a typed message is read: commands, an option by number or exact label, danger
 signs, a free-text answer the current node asked for, an option despite typos, then free-text
 understanding of a topic; what is left is 'not understood'.
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot import LANGUAGES
 from bot.engine.commands import CommandWords, variants
+from bot.engine.environment import Environment
 from bot.engine.messages import (
     AUTHOR_OPERATOR,
     Event,
@@ -48,9 +50,8 @@ BRANCH_HOPS = 20
 MENU_CHOICE = "nav:menu"
 LIVE_COMMANDS = frozenset({"menu", "forget"})
 """What a user can still ask of the bot while talking to a human: everything else is theirs."""
-SURVEY_DUE = "survey_due"
-"""A mark the service sets to "yes" when this conversation has not been offered the survey this
-month; the engine sets it to "no" when it offers."""
+SURVEY_MONTH = "survey_month"
+"""The mark of the month (YYYY-MM) the questionnaire was last offered in: once a month."""
 WITHDRAWN = "operator.withdrawn"
 """Said before anything else when the user's own choice ended their request for a human."""
 NOTED = "operator.noted"
@@ -98,26 +99,33 @@ class Engine:
         """A first contact; with `lang` the language question is skipped."""
         return State(lang=lang if lang in LANGUAGES else None, source=source)
 
-    def handle(self, state: State, incoming: Incoming) -> Result:
-        turn = _Turn(self, state.copy())
+    def handle(self, state: State, incoming: Incoming, env: Environment | None = None) -> Result:
+        """A message from the user. Without `env` nothing that depends on time happens (the
+        questionnaire is not offered)."""
+        turn = _Turn(self, state.copy(), env)
         turn.handle(incoming)
         turn.say_withdrawn()
         return Result(turn.st, turn.out, turn.events)
 
-    def greeting(self, state: State) -> Result:
+    def greeting(self, state: State, env: Environment | None = None) -> Result:
         """What a conversation opens with: the language question, or the menu."""
-        turn = _Turn(self, state.copy())
+        turn = _Turn(self, state.copy(), env)
         turn.show_current()
         return Result(turn.st, turn.out, turn.events)
 
     def start(
-        self, state: State, *, lang: str | None = None, lang_hint: str | None = None
+        self,
+        state: State,
+        *,
+        lang: str | None = None,
+        lang_hint: str | None = None,
+        env: Environment | None = None,
     ) -> Result:
         """A (re)start, as Telegram's /start: `lang` (from a deep link) switches to that language;
         a new user's `lang_hint` (the app's language) preselects it while the other languages stay
         one tap away; anyone else gets the main menu. Coming back never withdraws a request for
         a human: a user who is waiting (or talking to one) is told so, and keeps their place."""
-        turn = _Turn(self, state.copy())
+        turn = _Turn(self, state.copy(), env)
         if turn.st.handover and turn.st.lang is not None:
             turn.resume(lang if lang in LANGUAGES else None)
         elif lang in LANGUAGES:
@@ -174,7 +182,8 @@ class Engine:
 class _Turn:
     """One incoming message being handled: collects the new state, messages and events."""
 
-    def __init__(self, engine: Engine, st: State) -> None:
+    def __init__(self, engine: Engine, st: State, env: Environment | None = None) -> None:
+        self.env = env
         self.e = engine
         self.b = engine.bundle
         self.st = st
@@ -315,8 +324,8 @@ class _Turn:
             self.enter(self.b.flow_start(action.target))
         elif kind == "lang" and action.target:
             self.choose_language(action.target)
-        elif kind == "menu" and self._survey_due():
-            self.st.marks[SURVEY_DUE] = "no"
+        elif kind == "menu" and self.env is not None and self._survey_due(self.env):
+            self.st.marks[SURVEY_MONTH] = self.env.month
             self.events.append(SurveyOffered())
             self.enter(self.b.flow_start(SURVEY_FLOW), remember=False)
         elif kind == "menu":
@@ -476,14 +485,14 @@ class _Turn:
         else:
             self.enter(self.st.node, remember=False)
 
-    def _survey_due(self) -> bool:
-        """The questionnaire is offered on the way back to the menu after an answer, when the
-        service around the engine has marked it due (it knows the month; the engine has none)."""
+    def _survey_due(self, env: Environment) -> bool:
+        """The questionnaire is offered on the way back to the menu after an answer, once a
+        month (the month of the turn's environment)."""
         return (
             SURVEY_FLOW in self.b.flows
             and bool(self.st.topics)
             and not self.st.handover
-            and self.st.marks.get(SURVEY_DUE) == "yes"
+            and self.st.marks.get(SURVEY_MONTH) != env.month
         )
 
     # --- saying -------------------------------------------------------------------------------

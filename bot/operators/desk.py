@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Context, EventSink, Step
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Event, Outgoing
 from bot.engine.state import State
 from bot.operators import queue
@@ -74,7 +75,7 @@ class Desk:
         """Raises DeskError('not_available') when another operator was first, or it is not
         waiting any more, or not in the operator's languages."""
 
-        def taken(state: State) -> Result:
+        def taken(state: State, env: Environment) -> Result:
             state.live = True
             return Result(state, [self._say(state, "operator.taken")], [])
 
@@ -99,7 +100,7 @@ class Desk:
             await session.flush()  # its id is the words' reference
             engine = self.pipeline.engine
 
-            def words(state: State) -> Result:
+            def words(state: State, env: Environment) -> Result:
                 message = engine.from_operator(state, text, name=operator.display_name)
                 return Result(state, [dataclasses.replace(message, ref=queue.line_ref(line))], [])
 
@@ -159,7 +160,7 @@ class Desk:
     async def _end(self, operator: Operator, handover_id: int, outcome: str, key: str) -> None:
         engine = self.pipeline.engine
 
-        def released(state: State) -> Result:
+        def released(state: State, env: Environment) -> Result:
             return engine.release(state, key)
 
         async with self.sessions() as session, session.begin():
@@ -233,7 +234,7 @@ class Desk:
         self.notifier.touch()
 
 
-def _not_live(state: State) -> Result:
+def _not_live(state: State, env: Environment) -> Result:
     state.live = False
     return Result(state, [], [])
 

@@ -57,7 +57,9 @@ class Desked:
     async def started(self, user: str, channel: str = "telegram", lang: str | None = None) -> Any:
         """A (re)start: Telegram's /start, a web page opened without its stored conversation."""
         engine = self.app.service.engine
-        return await turn(self.app, channel, user, lambda state: engine.start(state, lang=lang))
+        return await turn(
+            self.app, channel, user, lambda state, env: engine.start(state, lang=lang, env=env)
+        )
 
     async def start(self, user: str, lang: str | None = None) -> list[str]:
         return [m.text for m in (await self.started(user, lang=lang)).messages]

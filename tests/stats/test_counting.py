@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import open_app
 from bot.conversation import Context
 from bot.engine.messages import Incoming, SurveyAnswered
 from bot.engine.state import State
@@ -22,8 +24,9 @@ from bot.stats.tables import (
     TopicCount,
 )
 from bot.storage.tables import Conversation
+from tests.conftest import make_settings
 from tests.stats.conftest import NOON, Harness
-from tests.talking import say
+from tests.talking import greet, say
 
 DAY = dt.date(2026, 11, 23)
 MONTH = "2026-11"
@@ -151,6 +154,25 @@ async def test_the_questionnaire_is_offered_at_most_once_a_month(h: Harness) -> 
     offered = {(r[0], r[2]): r[3] for r in await h.rows(SurveyCount)}
     assert offered[(MONTH, "offered")] == 1
     assert offered[("2026-12", "offered")] == 1
+
+
+async def test_the_questionnaire_is_offered_with_statistics_off(
+    tmp_path: Path, database_url: str, stats_root: Path
+) -> None:
+    """The engine knows the month (the pipeline tells it): the statistics do not schedule it."""
+    settings = make_settings(tmp_path, database_url, CONTENT_ROOT=str(stats_root))
+    app = await open_app(settings, sinks=[])
+    try:
+        await greet(app, "terminal", "anna", lang="ru")
+        await say(app, "terminal", "anna", Incoming(text="2"))
+        result = await say(app, "terminal", "anna", Incoming(text="меню"))
+        assert result.messages[-1].key == "survey.offer"
+        await say(app, "terminal", "anna", Incoming(text="2"))  # no
+        await say(app, "terminal", "anna", Incoming(text="2"))
+        again = await say(app, "terminal", "anna", Incoming(text="меню"))
+        assert again.messages[-1].key != "survey.offer"  # once a month
+    finally:
+        await app.close()
 
 
 async def test_answers_are_counted_once_and_never_kept_with_the_conversation(h: Harness) -> None:

@@ -21,6 +21,7 @@ from bot.channels.sms.paging import paginate
 from bot.conversation import Step
 from bot.engine.commands import variants
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Event, OptedOut, Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import OPTED_OUT, State
@@ -66,7 +67,7 @@ class SmsShaper:
         told = body.get("opt_out")
         word = told if told in WORDS else self.words(engine.bundle).find(body.get("text"))
 
-        def step(state: State) -> Result:
+        def step(state: State, env: Environment) -> Result:
             st = state.copy()
             lang = st.lang or "ru"
             say = engine.texts.render
@@ -78,7 +79,7 @@ class SmsShaper:
                 return Result(st, confirm, counted)
             if word == "start":
                 was_stopped = st.marks.pop(STOPPED, None) is not None
-                result = engine.start(st)
+                result = engine.start(st, env=env)
                 if was_stopped:
                     result.messages.insert(0, Outgoing(say(lang, "sms.started")))
                 return self.paged(result, engine)
@@ -95,7 +96,7 @@ class SmsShaper:
                 options = engine.options(st).options
                 text, sms = say(lang, "sms.no_more"), say(lang, "sms.no_more", sms=True)
                 return self.paged(Result(st, [Outgoing(text, options, sms_text=sms)]), engine)
-            return self.paged(inner(state), engine)
+            return self.paged(inner(state, env), engine)
 
         return step
 

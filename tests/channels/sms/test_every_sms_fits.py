@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from bot.channels.sms.shaping import PAGES, SmsShaper
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.conversation import finished, joined
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.model import MENU_FLOW, Bundle
 from bot.engine.state import State
@@ -52,8 +54,8 @@ class Phone:
     async def send(self, user: str, text: str) -> list[str]:
         engine = self.app.service.engine
 
-        def inner(state: State) -> Result:
-            return engine.handle(state, Incoming(text))
+        def inner(state: State, env: Environment) -> Result:
+            return engine.handle(state, Incoming(text), env)
 
         result = await turn(self.app, "sms", user, self.shaper(inner, {"text": text}))
         return [render_sms(m) for m in result.messages]
@@ -138,7 +140,8 @@ def shaped(engine: Engine, state: State, messages: list[Outgoing]) -> tuple[list
     """What the SMS channel sends for these messages: the first page, and the state holding the
     pages still waiting for MORE."""
     shaper = SmsShaper(lambda: engine, MAX)
-    result = finished(shaper(lambda st: Result(st, list(messages)), {"text": "x"})(state))
+    step = shaper(lambda state, env: Result(state, list(messages)), {"text": "x"})
+    result = finished(step(state, Environment.at(MONDAY_NOON, ZoneInfo("Europe/Moscow"))))
     return [render_sms(m) for m in result.messages], result.state
 
 
