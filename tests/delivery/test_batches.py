@@ -21,6 +21,7 @@ from bot.delivery.tables import InboxItem, OutboxItem
 from bot.delivery.turns import Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming
 from bot.engine.state import State
 from bot.stats.tables import ContactCount, TopicCount
@@ -190,10 +191,10 @@ async def test_an_update_that_fails_holds_up_only_its_own_conversation(
     engine = app.service.engine
     real = engine.handle
 
-    def handle(state: State, incoming: Incoming) -> Result:
+    def handle(state: State, incoming: Incoming, env: Environment | None = None) -> Result:
         if incoming.text == "boom":
             raise RuntimeError("a bug in the engine")
-        return real(state, incoming)
+        return real(state, incoming, env)
 
     monkeypatch.setattr(engine, "handle", handle)
     turns = Turns(app.service, app.service.sessions)
@@ -292,10 +293,10 @@ def failing_on(monkeypatch: pytest.MonkeyPatch, app: App, said: str) -> None:
     engine = app.service.engine
     real = engine.handle
 
-    def handle(state: State, incoming: Incoming) -> Result:
+    def handle(state: State, incoming: Incoming, env: Environment | None = None) -> Result:
         if incoming.text == said:
             raise RuntimeError(f"a bug in the engine, tripped by {said!r}")
-        return real(state, incoming)
+        return real(state, incoming, env)
 
     monkeypatch.setattr(engine, "handle", handle)
 
