@@ -29,6 +29,7 @@ from bot.app import build_engine
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.telegram.render import render
 from bot.conversation import finished
+from bot.delivery.inbound import Body
 from bot.engine.engine import Engine, Result
 from bot.engine.environment import Environment
 from bot.engine.loader import load_or_raise
@@ -230,5 +231,5 @@ class Walk:
             seen.append(engine.handle(state, Incoming(send.text, None, None), env))
             return seen[-1]
 
-        result = finished(self.model.shaper(inner, {"text": send.text})(self.state, env))
+        result = finished(self.model.shaper(inner, Body(text=send.text))(self.state, env))
         return result, seen[0] if seen else None

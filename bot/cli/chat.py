@@ -14,6 +14,7 @@ from bot.channels.rendering import render_plain, render_sms
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import sms_cost
 from bot.conversation import Step
+from bot.delivery.inbound import Body
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.problems import ContentError
@@ -101,7 +102,7 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
 
     async def turn(step: Step, text: str | None) -> Result:
         if args.channel == "sms":
-            step = shape(step, {"text": text})
+            step = shape(step, Body(text=text))
         result = await pipeline.one(Turn(cid, CHANNEL, step))
         assert result is not None  # a user's turn always runs
         return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.clean import cleaned
-from bot.delivery.inbound import IGNORE, Inbound
+from bot.delivery.inbound import IGNORE, Body, Inbound
 from bot.delivery.tables import InboxItem
 from bot.stats.sources import Campaigns
 from bot.storage.arrays import ManyRows
@@ -98,12 +98,10 @@ class Intake:
         else:
             row["conversation_id"] = pseudonym(self.secret, inbound.channel, inbound.user_id)
             row["address"] = self.sealer.seal(inbound.address) if inbound.address else None
-            row["body"] = inbound.body()
-            if inbound.source is not None:
-                source = self.campaigns.keep(inbound.source)
-                row["body"].pop("source")
-                if source is not None:
-                    row["body"]["source"] = source
+            body = inbound.body()
+            if body.source is not None:
+                body = replace(body, source=self.campaigns.keep(body.source))
+            row["body"] = body.to_json()
         return row
 
     async def _flush(self) -> None:
@@ -234,7 +232,7 @@ class Claimed:
     channel: str
     conversation_id: str
     address: str | None
-    body: dict[str, Any]
+    body: Body
     received_at: dt.datetime
 
 
@@ -260,7 +258,7 @@ async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()
     if exclude:
         query = query.where(InboxItem.conversation_id.not_in(sorted(exclude)))
     taken = [
-        Claimed(id, channel, cid, address, dict(body or {}), received)
+        Claimed(id, channel, cid, address, Body.from_json(body), received)
         for id, channel, cid, address, body, received in await core(session, query)
         if cid is not None
     ]
@@ -302,7 +300,7 @@ async def claim_one(session: AsyncSession, item_id: int) -> Claimed | object | N
     id, channel, cid, address, body, received, done_at = found
     if done_at is not None or cid is None:
         return DONE
-    return Claimed(id, channel, cid, address, dict(body or {}), received)
+    return Claimed(id, channel, cid, address, Body.from_json(body), received)
 
 
 async def pending_ids(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import LANGUAGES
 from bot.conversation import Step
 from bot.delivery import inbox
-from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
+from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED, Body
 from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
 from bot.engine.environment import Environment
@@ -47,7 +47,7 @@ ACKS_AT_ONCE = 16
 
 Acknowledge = Callable[[str], Awaitable[None]]
 """A channel's way to acknowledge an update once processed (answerCallbackQuery)."""
-Shaper = Callable[[Step, dict[str, Any]], Step]
+Shaper = Callable[[Step, Body], Step]
 """What a channel adds around the engine's step (SMS: opt-out words, paging)."""
 
 
@@ -131,7 +131,7 @@ class Turns:
             cid, body = item.conversation_id, item.body
             if cid in stop:
                 continue
-            kind = body.get("kind", MESSAGE)
+            kind = body.kind
             if kind in (BLOCKED, UNBLOCKED):
                 if any(turned.conversation_id == cid for turned, _ in turning):
                     stop[cid] = item.id
@@ -142,9 +142,7 @@ class Turns:
                 if kind == MESSAGE:
                     earlier = count_earlier(recent.get(cid, []), item.id, item.received_at)
                 step = self._turn(item.channel, kind, body, earlier)
-                turning.append(
-                    (item, Turn(cid, item.channel, step, body.get("source"), item.address))
-                )
+                turning.append((item, Turn(cid, item.channel, step, body.source, item.address)))
 
         async def finishing(session: AsyncSession, ran: Ran) -> None:
             for (item, _), result in zip(turning, ran.results, strict=True):
@@ -171,8 +169,8 @@ class Turns:
             self.on_committed()
         for channel in processed.queued:
             self.on_queued(channel)
-        acks = [(item.channel, item.body.get("ack")) for item in processed.done]
-        await self._acknowledge([(channel, str(ack)) for channel, ack in acks if ack])
+        acks = [(item.channel, item.body.ack) for item in processed.done]
+        await self._acknowledge([(channel, ack) for channel, ack in acks if ack])
 
     async def _acknowledge(self, acks: Sequence[tuple[str, str]]) -> None:
         """Answer the platform for processed updates that ask for it (answerCallbackQuery)."""
@@ -188,11 +186,11 @@ class Turns:
 
         await asyncio.gather(*(one(c, a) for c, a in acks if c in self.acknowledgers))
 
-    def _turn(self, channel: str, kind: str, body: dict[str, Any], earlier: int) -> Step:
+    def _turn(self, channel: str, kind: str, body: Body, earlier: int) -> Step:
         """The step for one update: the engine's, throttled, with what its channel adds."""
         step = self._step(kind, body)
         if kind == MESSAGE:
-            step = self._throttled(step, earlier, body.get("lang_hint"))
+            step = self._throttled(step, earlier, body.lang_hint)
         if channel in self.shapers:
             step = self.shapers[channel](step, body)
         return step
@@ -218,14 +216,14 @@ class Turns:
 
         return slow_down
 
-    def _step(self, kind: str, body: dict[str, Any]) -> Step:
+    def _step(self, kind: str, body: Body) -> Step:
         def message(state: State, env: Environment) -> Result:
-            incoming = Incoming(body.get("text"), body.get("choice"), body.get("lang_hint"))
+            incoming = Incoming(body.text, body.choice, body.lang_hint)
             return self.pipeline.engine.handle(state, incoming, env)
 
         def start(state: State, env: Environment) -> Result:
             return self.pipeline.engine.start(
-                state, lang=body.get("lang"), lang_hint=body.get("lang_hint"), env=env
+                state, lang=body.lang, lang_hint=body.lang_hint, env=env
             )
 
         return start if kind == START else message

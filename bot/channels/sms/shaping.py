@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from bot.channels.rendering import render_sms
 from bot.channels.sms.paging import paginate
 from bot.conversation import Step
+from bot.delivery.inbound import Body
 from bot.engine.commands import variants
 from bot.engine.engine import Engine, Result
 from bot.engine.environment import Environment
@@ -62,10 +62,10 @@ class SmsShaper:
             self._words = (bundle, SmsWords(bundle))
         return self._words[1]
 
-    def __call__(self, inner: Step, body: dict[str, Any]) -> Step:
+    def __call__(self, inner: Step, body: Body) -> Step:
         engine = self.engine()
-        told = body.get("opt_out")
-        word = told if told in WORDS else self.words(engine.bundle).find(body.get("text"))
+        told = body.opt_out
+        word = told if told in WORDS else self.words(engine.bundle).find(body.text)
 
         def step(state: State, env: Environment) -> Result:
             st = state.copy()

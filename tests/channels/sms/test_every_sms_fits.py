@@ -22,6 +22,7 @@ from bot.channels.rendering import render_sms
 from bot.channels.sms.shaping import PAGES, SmsShaper
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.conversation import finished, joined
+from bot.delivery.inbound import Body
 from bot.engine.engine import Engine, Result
 from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
@@ -57,7 +58,7 @@ class Phone:
         def inner(state: State, env: Environment) -> Result:
             return engine.handle(state, Incoming(text), env)
 
-        result = await turn(self.app, "sms", user, self.shaper(inner, {"text": text}))
+        result = await turn(self.app, "sms", user, self.shaper(inner, Body(text=text)))
         return [render_sms(m) for m in result.messages]
 
     def hint(self, lang: str) -> str:
@@ -140,7 +141,7 @@ def shaped(engine: Engine, state: State, messages: list[Outgoing]) -> tuple[list
     """What the SMS channel sends for these messages: the first page, and the state holding the
     pages still waiting for MORE."""
     shaper = SmsShaper(lambda: engine, MAX)
-    step = shaper(lambda state, env: Result(state, list(messages)), {"text": "x"})
+    step = shaper(lambda state, env: Result(state, list(messages)), Body(text="x"))
     result = finished(step(state, Environment.at(MONDAY_NOON, ZoneInfo("Europe/Moscow"))))
     return [render_sms(m) for m in result.messages], result.state
 
