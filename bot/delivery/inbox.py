@@ -345,7 +345,8 @@ async def recent(
 
 
 async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
-    """`mark_done` for many updates at once."""
+    """Processed: what the users wrote and where they are go; the ids stay for
+    deduplication."""
     for part in chunks(ids):
         await core(
             session,
@@ -353,11 +354,6 @@ async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.date
             .where(among(session, InboxItem.id, part))
             .values(done_at=now, body=None, address=None),
         )
-
-
-def mark_done(item: InboxItem, now: dt.datetime) -> None:
-    """Processed: what the user wrote and where they are go; the id stays for deduplication."""
-    item.done_at, item.body, item.address = now, None, None
 
 
 async def forget(session: AsyncSession, conversation_id: str) -> None:

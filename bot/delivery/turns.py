@@ -127,13 +127,14 @@ class Turns:
         stop: dict[str, int] = {}
         """Per conversation, its first update left pending: it and the later ones wait."""
         turning: list[tuple[inbox.Claimed, Turn]] = []
+        turned: set[str] = set()
         for item in items:
             cid, body = item.conversation_id, item.body
             if cid in stop:
                 continue
             kind = body.kind
             if kind in (BLOCKED, UNBLOCKED):
-                if any(turned.conversation_id == cid for turned, _ in turning):
+                if cid in turned:
                     stop[cid] = item.id
                 else:
                     await set_blocked(session, cid, kind == BLOCKED)
@@ -143,6 +144,7 @@ class Turns:
                     earlier = count_earlier(recent.get(cid, []), item.id, item.received_at)
                 step = self._turn(item.channel, kind, body, earlier)
                 turning.append((item, Turn(cid, item.channel, step, body.source, item.address)))
+                turned.add(cid)
 
         async def finishing(session: AsyncSession, ran: Ran) -> None:
             for (item, _), result in zip(turning, ran.results, strict=True):
