@@ -17,19 +17,23 @@ What the server adds around the engine is mirrored where it changes a count: the
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot import LANGUAGES
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.telegram.render import render
 from bot.content import build_engine
 from bot.conversation import finished
-from bot.engine.engine import SURVEY_DUE, Engine, Result
+from bot.delivery.inbound import Body
+from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.loader import load_or_raise
-from bot.engine.messages import Incoming, OptionOut, SurveyOffered
+from bot.engine.messages import Incoming, OptionOut
 from bot.engine.state import State
 from bot.settings import Settings
 
@@ -87,6 +91,7 @@ class Model:
         bundle = load_or_raise(settings.content_root)
         self.engine: Engine = build_engine(bundle, settings.hotline)
         self.shaper = SmsShaper(lambda: self.engine, settings.twilio.max_segments)
+        self.zone = ZoneInfo(settings.hotline.timezone)
         menu = bundle.node(bundle.menu_ref)
         assert menu is not None
         self.menu_topics: dict[str, str] = {}
@@ -144,7 +149,6 @@ class Walk:
     rng: random.Random
     state: State = field(default_factory=State)
     options: tuple[OptionOut, ...] = ()
-    offered_survey: bool = False
     _plan: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -202,10 +206,7 @@ class Walk:
     def expect(self, send: Send) -> int:
         """Run `send` on the local engine; the number of platform messages the server owes."""
         result, engine_result = self._run(send)
-        if any(isinstance(e, SurveyOffered) for e in result.events):
-            self.offered_survey = True
         self.state = result.state
-        self.state.marks[SURVEY_DUE] = "no" if self.offered_survey else "yes"
         if engine_result is not None and engine_result.messages:
             self.options = engine_result.messages[-1].options  # what the numbers in an SMS mean
         if self.profile.channel == SMS:
@@ -216,18 +217,19 @@ class Walk:
         """The turn's result as the channel sends it, and the engine's own (before SMS shaping,
         which turns options into text)."""
         engine = self.model.engine
+        env = Environment.at(dt.datetime.now(dt.UTC), self.model.zone)  # the server's month
         hint = self.profile.app_lang if self.profile.app_lang in LANGUAGES else None
         if self.profile.channel == TELEGRAM:
             if send.start:
-                result = engine.start(self.state, lang=None, lang_hint=hint)
+                result = engine.start(self.state, lang=None, lang_hint=hint, env=env)
             else:
-                result = engine.handle(self.state, Incoming(send.text, send.choice, hint))
+                result = engine.handle(self.state, Incoming(send.text, send.choice, hint), env)
             return result, result
         seen: list[Result] = []
 
-        def inner(state: State) -> Result:
-            seen.append(engine.handle(state, Incoming(send.text, None, None)))
+        def inner(state: State, env: Environment) -> Result:
+            seen.append(engine.handle(state, Incoming(send.text, None, None), env))
             return seen[-1]
 
-        result = finished(self.model.shaper(inner, {"text": send.text})(self.state))
+        result = finished(self.model.shaper(inner, Body(text=send.text))(self.state, env))
         return result, seen[0] if seen else None

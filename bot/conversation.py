@@ -1,7 +1,6 @@
-"""The conversation service: finds a conversation by pseudonym, runs the engine, stores the new
-state and passes events on, all in one transaction so a crash never half-applies a message.
-
-Channel adapters call this with a raw user id; it never leaves this module except as a pseudonym.
+"""What a conversation turn gives the sinks that record it, and what they give back: the
+contract between the turn pipeline (`bot/pipeline.py`) and the statistics and the operator
+queue. A sink learns what happened in a conversation, never who it is.
 """
 
 from __future__ import annotations
@@ -11,23 +10,22 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.engine import Engine, Result
-from bot.engine.messages import Event, ForgetRequested, Incoming, Outgoing
+from bot.engine.engine import Result
+from bot.engine.environment import Environment
+from bot.engine.messages import Event, ForgetRequested, Outgoing
 from bot.engine.state import State
-from bot.storage import conversations
-from bot.storage.pseudonym import pseudonym
-from bot.storage.tables import Conversation
 
-Step = Callable[[State], Result]
-"""What happens to a conversation's state: usually one engine call."""
+Step = Callable[[State, Environment], Result]
+"""What happens to a conversation's state in a turn, told the turn's time: usually one engine
+call."""
 
 
 class Batch:
-    """What the turns of one transaction share when many are processed together: each sink
-    keeps under its own key what it read once for all of them (`Preparing.prepare`) or owes,
-    and `finish` writes what is owed once, before the transaction commits."""
+    """What the turns of one run share (one turn alone is a run of one): each sink keeps under
+    its own key what it read once for all of them (`Preparing.prepare`) or owes, and `finish`
+    writes what is owed once, before the transaction commits."""
 
     def __init__(self) -> None:
         self.parts: dict[object, Any] = {}
@@ -55,7 +53,8 @@ class Context:
     """What sinks show again before the reply (a handover's transcript, to a page that lost
     it): sent first, as messages of their own."""
     batch: Batch | None = None
-    """Set when this turn is one of many in the transaction (see Batch)."""
+    """The run's Batch; None when a sink is called outside the pipeline (it then reads and
+    writes for this turn alone)."""
 
 
 class EventSink(Protocol):
@@ -100,139 +99,6 @@ def finished(result: Result) -> Result:
         finish, result.finish = result.finish, None
         result.messages = finish(result)
     return result
-
-
-class ConversationService:
-    def __init__(
-        self,
-        engine: Engine,
-        sessions: async_sessionmaker[Any],
-        secret: bytes,
-        *,
-        ttl: dt.timedelta,
-        sinks: Sequence[EventSink] = (),
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    ) -> None:
-        self.engine = engine
-        self.sessions = sessions
-        self.secret = secret
-        self.ttl = ttl
-        self.sinks = list(sinks)
-        self.clock = clock
-
-    def conversation_id(self, channel: str, user_id: str) -> str:
-        return pseudonym(self.secret, channel, user_id)
-
-    async def handle(
-        self, channel: str, user_id: str, incoming: Incoming, *, source: str | None = None
-    ) -> Result:
-        """One message from a user: the engine's answer, with state and events stored.
-        `source`: the campaign code that brought a new conversation (deep link, ?src=, keyword)."""
-
-        def step(state: State) -> Result:
-            return self.engine.handle(state, incoming)
-
-        return await self.run(self.conversation_id(channel, user_id), channel, step, source=source)
-
-    async def greet(
-        self, channel: str, user_id: str, *, lang: str | None = None, source: str | None = None
-    ) -> Result:
-        """Open (or resume) a conversation without a message: language question, menu, or where
-        the user left off. `lang` sets the language as if the user had chosen it."""
-
-        def opening(state: State) -> Result:
-            if lang is not None:
-                state.lang = lang
-            return self.engine.greeting(state)
-
-        cid = self.conversation_id(channel, user_id)
-        return await self.run(cid, channel, opening, source=source)
-
-    async def forget(self, channel: str, user_id: str) -> None:
-        """Delete everything stored about this user."""
-        await self.run(
-            self.conversation_id(channel, user_id),
-            channel,
-            lambda st: Result(State(), [], [ForgetRequested()]),
-        )
-
-    async def run(
-        self,
-        conversation_id: str,
-        channel: str,
-        step: Step,
-        *,
-        source: str | None = None,
-        address: str | None = None,
-        session: AsyncSession | None = None,
-    ) -> Result:
-        """Run `step` on the conversation's state and store the outcome. Inside `session`'s
-        transaction when given (so a caller can add its own writes), else in a new one.
-        `address`: where replies go, already sealed; kept with the conversation."""
-        if session is None:
-            async with self.sessions() as own, own.begin():
-                return await self._run(own, conversation_id, channel, step, source, address)
-        return await self._run(session, conversation_id, channel, step, source, address)
-
-    async def _run(
-        self,
-        session: AsyncSession,
-        cid: str,
-        channel: str,
-        step: Step,
-        source: str | None,
-        address: str | None,
-    ) -> Result:
-        now = self.clock()
-        row, state = await conversations.load(session, cid, now=now, ttl=self.ttl)
-        result = step(state or self.engine.new_state(source=source))
-        if forgets(result):
-            for sink in self.sinks:
-                if isinstance(sink, Forgetting):
-                    await sink.forget(session, cid)
-            if row is not None:
-                await session.delete(row)
-                await session.flush()
-            return finished(result)
-        ctx = Context(cid, channel, result.state, now)
-        await self.settle(session, ctx, row, result, address)
-        return result
-
-    async def prepare(self, session: AsyncSession, conversation_ids: Collection[str]) -> Batch:
-        """A Batch for turns of these conversations in one transaction: the sinks read what
-        they need for all of them at once."""
-        batch = Batch()
-        for sink in self.sinks:
-            if isinstance(sink, Preparing):
-                await sink.prepare(session, batch, conversation_ids)
-        return batch
-
-    async def record(self, session: AsyncSession, ctx: Context, result: Result) -> None:
-        """After the step: the sinks record its events (they may update state.marks), their
-        notices join the reply, and the channel finishes it (SMS: pages it, notices included)."""
-        for sink in self.sinks:
-            await sink.record(session, ctx, result.events)
-        if ctx.notices:
-            result.messages = joined(result.messages, ctx.notices)
-        if ctx.history:
-            result.messages = [*ctx.history, *result.messages]
-        finished(result)
-
-    async def settle(
-        self,
-        session: AsyncSession,
-        ctx: Context,
-        row: Conversation | None,
-        result: Result,
-        address: str | None,
-    ) -> Conversation:
-        """After the step: `record` it, and store the new state in the conversation's row
-        (returned; created when missing)."""
-        await self.record(session, ctx, result)
-        row = conversations.save(session, row, ctx.conversation_id, ctx.channel, ctx.state, ctx.now)
-        if address is not None:
-            row.address, row.blocked = address, False  # they wrote: they can be answered
-        return row
 
 
 def forgets(result: Result) -> bool:

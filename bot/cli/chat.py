@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-from functools import partial
 from typing import Any, TextIO
 
 from bot import LANGUAGES
@@ -15,10 +14,11 @@ from bot.channels.rendering import render_plain, render_sms
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import sms_cost
 from bot.conversation import Step
+from bot.delivery.inbound import Body
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.problems import ContentError
-from bot.engine.state import State
+from bot.pipeline import Turn, greeting, replying
 from bot.settings import Settings
 
 CHANNEL = "terminal"
@@ -95,33 +95,27 @@ async def _chat(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         )
         return 1
     interactive = stdin.isatty() and not args.json
-    service = app.service
-    cid = service.conversation_id(CHANNEL, args.user)
+    pipeline = app.service
+    cid = pipeline.conversation_id(CHANNEL, args.user)
     # SMS adds opt-out words and paging around the engine, exactly as the SMS channel does
-    shape = SmsShaper(lambda: service.engine, app.settings.twilio.max_segments)
-
-    def opening(state: State) -> Result:
-        if args.lang is not None:
-            state.lang = args.lang
-        return service.engine.greeting(state)
-
-    def reply(incoming: Incoming, state: State) -> Result:
-        return service.engine.handle(state, incoming)
+    shape = SmsShaper(lambda: pipeline.engine, app.settings.twilio.max_segments)
 
     async def turn(step: Step, text: str | None) -> Result:
         if args.channel == "sms":
-            step = shape(step, {"text": text})
-        return await service.run(cid, CHANNEL, step)
+            step = shape(step, Body(text=text))
+        result = await pipeline.one(Turn(cid, CHANNEL, step))
+        assert result is not None  # a user's turn always runs
+        return result
 
     try:
-        _print(await turn(opening, None), args, out)
+        _print(await turn(greeting(pipeline.engine, args.lang), None), args, out)
         while True:
             line = _read(stdin, interactive)
             if line is None:
                 break
             if not line.strip():
                 continue
-            _print(await turn(partial(reply, Incoming(text=line)), line), args, out)
+            _print(await turn(replying(pipeline.engine, Incoming(text=line)), line), args, out)
     finally:
         await app.close()
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.campaigns import Campaigns
 from bot.delivery.clean import cleaned
-from bot.delivery.inbound import IGNORE, Inbound
+from bot.delivery.inbound import IGNORE, Body, Inbound
 from bot.delivery.tables import InboxItem
 from bot.storage.chunks import among, chunks
 from bot.storage.conversations import as_utc
@@ -100,12 +100,10 @@ class Intake:
         else:
             row["conversation_id"] = pseudonym(self.secret, inbound.channel, inbound.user_id)
             row["address"] = self.sealer.seal(inbound.address) if inbound.address else None
-            row["body"] = inbound.body()
-            if inbound.source is not None:
-                source = self.campaigns.keep(inbound.source)
-                row["body"].pop("source")
-                if source is not None:
-                    row["body"]["source"] = source
+            body = inbound.body()
+            if body.source is not None:
+                body = replace(body, source=self.campaigns.keep(body.source))
+            row["body"] = body.to_json()
         return row
 
     async def _flush(self) -> None:
@@ -236,7 +234,7 @@ class Claimed:
     channel: str
     conversation_id: str
     address: str | None
-    body: dict[str, Any]
+    body: Body
     received_at: dt.datetime
 
 
@@ -262,7 +260,7 @@ async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()
     if exclude:
         query = query.where(InboxItem.conversation_id.not_in(sorted(exclude)))
     taken = [
-        Claimed(id, channel, cid, address, dict(body or {}), received)
+        Claimed(id, channel, cid, address, Body.from_json(body), received)
         for id, channel, cid, address, body, received in await core(session, query)
         if cid is not None
     ]
@@ -274,6 +272,37 @@ async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()
                 break
             whole.add(item_id)
     return [item for item in taken if item.id in whole]
+
+
+DONE = object()
+"""`claim_one`'s answer for an update already processed."""
+
+
+async def claim_one(session: AsyncSession, item_id: int) -> Claimed | object | None:
+    """The update `item_id`, locked for this transaction as `claim` locks them; DONE when it
+    was already processed; None when it is gone or another transaction holds it (PostgreSQL)."""
+    found = (
+        await core(
+            session,
+            select(
+                InboxItem.id,
+                InboxItem.channel,
+                InboxItem.conversation_id,
+                InboxItem.address,
+                InboxItem.body,
+                InboxItem.received_at,
+                InboxItem.done_at,
+            )
+            .where(InboxItem.id == item_id)
+            .with_for_update(skip_locked=True),
+        )
+    ).first()
+    if found is None:
+        return None
+    id, channel, cid, address, body, received, done_at = found
+    if done_at is not None or cid is None:
+        return DONE
+    return Claimed(id, channel, cid, address, Body.from_json(body), received)
 
 
 async def pending_ids(
@@ -318,7 +347,8 @@ async def recent(
 
 
 async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
-    """`mark_done` for many updates at once."""
+    """Processed: what the users wrote and where they are go; the ids stay for
+    deduplication."""
     for part in chunks(ids):
         await core(
             session,
@@ -326,11 +356,6 @@ async def mark_many_done(session: AsyncSession, ids: Sequence[int], now: dt.date
             .where(among(session, InboxItem.id, part))
             .values(done_at=now, body=None, address=None),
         )
-
-
-def mark_done(item: InboxItem, now: dt.datetime) -> None:
-    """Processed: what the user wrote and where they are go; the id stays for deduplication."""
-    item.done_at, item.body, item.address = now, None, None
 
 
 async def forget(session: AsyncSession, conversation_id: str) -> None:

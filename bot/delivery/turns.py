@@ -1,11 +1,10 @@
-"""From an accepted update to a conversation turn: run the engine on the conversation, queue the
-replies in the outbox and mark the update processed, all in one transaction, so a crash at any
-point either redoes the whole turn or finds it done.
+"""From accepted updates to conversation turns: claim them, have the turn pipeline
+(`bot/pipeline.py`) run them (states, sinks, replies in the outbox) and mark them processed, all
+in one transaction, so a crash at any point either redoes the whole turn or finds it done.
 
-Under load, `batch` processes many updates of many conversations in one transaction: their rows,
-states and open handovers are read with a few queries, the engine runs turn by turn in memory,
-and the new states, replies, counters and done marks are written with a few statements. What a
-batch does not take on (a user blocking the bot, "forget me") ends that conversation's part of
+`batch` claims many updates of many conversations; `handle` claims one, a batch of one: both go
+through `_process`, the same code. What a batch does not take on (a user blocking the bot, or
+"forget me", after other updates of their conversation in it) ends that conversation's part of
 the batch; the worker then processes the rest of it one update at a time with `handle`, which is
 also what isolates a failing update: a turn that raises in a batch rolls the batch back, which is
 then done again without that conversation, left to `handle` to retry and count its tries."""
@@ -19,19 +18,19 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import LANGUAGES
-from bot.conversation import Context, ConversationService, Step, forgets
-from bot.delivery import inbox, outbox
-from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED
+from bot.conversation import Step
+from bot.delivery import inbox
+from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED, Body
 from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
-from bot.storage.conversations import Saved, as_utc, load_many, save_many, set_blocked
-from bot.storage.sealed import Sealer
+from bot.pipeline import Pipeline, Ran, Turn, TurnFailed
+from bot.storage.conversations import as_utc, set_blocked
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,14 @@ ACKS_AT_ONCE = 16
 
 Acknowledge = Callable[[str], Awaitable[None]]
 """A channel's way to acknowledge an update once processed (answerCallbackQuery)."""
-Shaper = Callable[[Step, dict[str, Any]], Step]
+Shaper = Callable[[Step, Body], Step]
 """What a channel adds around the engine's step (SMS: opt-out words, paging)."""
 
 
 class Turns:
     def __init__(
         self,
-        service: ConversationService,
+        pipeline: Pipeline,
         sessions: async_sessionmaker[Any],
         *,
         on_queued: Callable[[str], None] = lambda channel: None,
@@ -63,71 +62,31 @@ class Turns:
         acknowledgers: Mapping[str, Acknowledge] | None = None,
         shapers: Mapping[str, Shaper] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        sealer: Sealer | None = None,
     ) -> None:
-        self.service = service
+        self.pipeline = pipeline
         self.sessions = sessions
         self.on_queued = on_queued
         self.on_committed = on_committed
         self.acknowledgers = dict(acknowledgers or {})
         self.shapers = dict(shapers or {})
         self.clock = clock
-        self.sealer = sealer or Sealer(service.secret)  # the outbox's bodies are sealed
 
     async def handle(self, item_id: int) -> bool:
-        """Process one inbox item (a no-op when another worker already did). False when another
-        process is processing it right now (PostgreSQL: its row is locked): try again later."""
-        ack: tuple[str, str] | None = None
-        queued = False
+        """Process one inbox item, a batch of one (a no-op when another worker already did).
+        False when another process is processing it right now (PostgreSQL: its row is
+        locked): try again later. Raises what its turn raised."""
         async with self.sessions() as session, session.begin():
-            item = await session.scalar(
-                select(InboxItem).where(InboxItem.id == item_id).with_for_update(skip_locked=True)
-            )
+            item = await inbox.claim_one(session, item_id)
             if item is None:
                 return await session.get(InboxItem, item_id) is None
-            if item.done_at is not None:
+            if item is inbox.DONE:
                 return True
-            body = dict(item.body or {})
-            cid = item.conversation_id
-            kind = body.get("kind", MESSAGE)
-            if cid is not None and kind in (BLOCKED, UNBLOCKED):
-                await set_blocked(session, cid, kind == BLOCKED)
-            elif cid is not None and kind in (MESSAGE, START):
-                earlier = 0
-                if kind == MESSAGE:
-                    earlier = await self._earlier(session, item)
-                step = self._turn(item.channel, kind, body, earlier)
-                result = await self.service.run(
-                    cid,
-                    item.channel,
-                    step,
-                    source=body.get("source"),
-                    address=item.address,
-                    session=session,
-                )
-                if forgets(result):
-                    await outbox.forget(session, cid)
-                    await inbox.forget(session, cid)
-                    item.conversation_id = None
-                if item.address and result.messages:
-                    outbox.enqueue(
-                        session,
-                        channel=item.channel,
-                        conversation_id=cid,
-                        address=item.address,
-                        messages=result.messages,
-                        now=self.clock(),
-                        sealer=self.sealer,
-                    )
-                    queued = True
-            if body.get("ack"):
-                ack = (item.channel, str(body["ack"]))
-            inbox.mark_done(item, self.clock())
-        self.on_committed()
-        if queued:
-            self.on_queued(item.channel)
-        if ack is not None:
-            await self._acknowledge([ack])
+            assert isinstance(item, inbox.Claimed)
+            try:
+                processed = await self._process(session, [item])
+            except TurnFailed as failure:
+                raise failure.error from None
+        await self._after(processed)
         return True
 
     async def batch(self, limit: int, exclude: Collection[str] = ()) -> Outcome:
@@ -148,82 +107,72 @@ class Turns:
             return outcome
 
     async def _batch(self, limit: int, exclude: Collection[str]) -> Outcome:
-        outcome = Outcome()
-        acks: list[tuple[str, str]] = []
-        queued: list[dict[str, Any]] = []
         async with self.sessions() as session, session.begin():
             items = await inbox.claim(session, limit, exclude)
             if not items:
-                return outcome
-            outcome.taken = len(items)
-            service = self.service
-            now, marked = service.clock(), self.clock()
-            cids = list(dict.fromkeys(item.conversation_id for item in items))
-            loaded = await load_many(session, cids, now=now, ttl=service.ttl)
-            since = min(as_utc(item.received_at) for item in items) - FLOOD_WINDOW
-            recent = await inbox.recent(session, cids, since)
-            shared = await service.prepare(session, cids)
-            versions = {cid: version for cid, (version, _) in loaded.items()}
-            states = {cid: state for cid, (_, state) in loaded.items()}
-            saved: dict[str, Saved] = {}
-            done: list[int] = []
-            for item in items:
-                cid, body = item.conversation_id, item.body
-                if cid in outcome.deferred:
-                    continue
-                kind = body.get("kind", MESSAGE)
-                if kind in (BLOCKED, UNBLOCKED):
-                    outcome.deferred.append(cid)
-                    continue
-                if kind in (MESSAGE, START):
-                    earlier = 0
-                    if kind == MESSAGE:
-                        earlier = count_earlier(recent.get(cid, []), item.id, item.received_at)
-                    step = self._turn(item.channel, kind, body, earlier)
-                    state = states.get(cid)
-                    if state is None:
-                        state = service.engine.new_state(source=body.get("source"))
-                    try:
-                        result = step(state)
-                        if forgets(result):  # deletes more than a batch keeps track of
-                            outcome.deferred.append(cid)
-                            continue
-                        ctx = Context(cid, item.channel, result.state, now, batch=shared)
-                        await service.record(session, ctx, result)
-                    except Exception as error:
-                        if inbox.unreachable(error):
-                            raise
-                        raise TurnFailed(cid, error) from error
-                    states[cid] = result.state
-                    versions[cid] = versions.get(cid, 0) + 1
-                    earlier_address = saved[cid].address if cid in saved else None
-                    saved[cid] = Saved(
-                        cid,
-                        item.channel,
-                        result.state,
-                        versions[cid],
-                        item.address or earlier_address,
-                    )
-                    if item.address and result.messages:
-                        queued += outbox.rows(
-                            item.channel, cid, item.address, result.messages, marked, self.sealer
-                        )
-                if body.get("ack"):
-                    acks.append((item.channel, str(body["ack"])))
-                done.append(item.id)
-            await save_many(session, saved.values(), now)
-            await outbox.add_rows(session, queued)
-            await inbox.mark_many_done(session, done, marked)
-            # last: the counters' rows are the ones every batch writes, and their locks are
-            # held until the commit, so the other lane's batch waits the least
-            await shared.finish(session)
-        outcome.done = len(done)
-        if done:
+                return Outcome()
+            processed = await self._process(session, items)
+        await self._after(processed)
+        return processed.outcome
+
+    async def _process(self, session: AsyncSession, items: Sequence[inbox.Claimed]) -> _Processed:
+        """The claimed updates' turns, run by the pipeline in this transaction, and the updates
+        marked processed. A block (or unblock) is applied as its conversation's first update
+        here; after turns of its conversation it ends the conversation's part (the rest is left
+        pending, `deferred`), as does what the pipeline leaves ('forget me')."""
+        processed = _Processed(Outcome(taken=len(items)))
+        cids = list(dict.fromkeys(item.conversation_id for item in items))
+        since = min(as_utc(item.received_at) for item in items) - FLOOD_WINDOW
+        recent = await inbox.recent(session, cids, since)
+        stop: dict[str, int] = {}
+        """Per conversation, its first update left pending: it and the later ones wait."""
+        turning: list[tuple[inbox.Claimed, Turn]] = []
+        turned: set[str] = set()
+        for item in items:
+            cid, body = item.conversation_id, item.body
+            if cid in stop:
+                continue
+            kind = body.kind
+            if kind in (BLOCKED, UNBLOCKED):
+                if cid in turned:
+                    stop[cid] = item.id
+                else:
+                    await set_blocked(session, cid, kind == BLOCKED)
+            elif kind in (MESSAGE, START):
+                earlier = 0
+                if kind == MESSAGE:
+                    earlier = count_earlier(recent.get(cid, []), item.id, item.received_at)
+                step = self._turn(item.channel, kind, body, earlier)
+                turning.append((item, Turn(cid, item.channel, step, body.source, item.address)))
+                turned.add(cid)
+
+        async def finishing(session: AsyncSession, ran: Ran) -> None:
+            for (item, _), result in zip(turning, ran.results, strict=True):
+                if result is None:
+                    cid = item.conversation_id
+                    stop[cid] = min(stop.get(cid, item.id), item.id)
+            processed.done = [
+                item for item in items if item.id < stop.get(item.conversation_id, item.id + 1)
+            ]
+            done = [item.id for item in processed.done]
+            await inbox.mark_many_done(session, done, self.clock())
+            for cid in ran.forgotten:  # its updates, the one that asked too: unlinked
+                await inbox.forget(session, cid)
+            processed.queued = ran.queued
+
+        await self.pipeline.run(session, [turn for _, turn in turning], finishing=finishing)
+        processed.outcome.done = len(processed.done)
+        processed.outcome.deferred.extend(stop)
+        return processed
+
+    async def _after(self, processed: _Processed) -> None:
+        """After the commit: the console, the channels' senders and the platform are told."""
+        if processed.outcome.done:
             self.on_committed()
-        for channel in dict.fromkeys(row["channel"] for row in queued):
+        for channel in processed.queued:
             self.on_queued(channel)
-        await self._acknowledge(acks)
-        return outcome
+        acks = [(item.channel, item.body.ack) for item in processed.done]
+        await self._acknowledge([(channel, ack) for channel, ack in acks if ack])
 
     async def _acknowledge(self, acks: Sequence[tuple[str, str]]) -> None:
         """Answer the platform for processed updates that ask for it (answerCallbackQuery)."""
@@ -239,25 +188,11 @@ class Turns:
 
         await asyncio.gather(*(one(c, a) for c, a in acks if c in self.acknowledgers))
 
-    async def _earlier(self, session: AsyncSession, item: InboxItem) -> int:
-        """How many updates the conversation sent within FLOOD_WINDOW before this one."""
-        assert item.conversation_id is not None
-        earlier = await session.scalar(
-            select(func.count())
-            .select_from(InboxItem)
-            .where(
-                InboxItem.conversation_id == item.conversation_id,
-                InboxItem.id < item.id,
-                InboxItem.received_at > as_utc(item.received_at) - FLOOD_WINDOW,
-            )
-        )
-        return int(earlier or 0)
-
-    def _turn(self, channel: str, kind: str, body: dict[str, Any], earlier: int) -> Step:
+    def _turn(self, channel: str, kind: str, body: Body, earlier: int) -> Step:
         """The step for one update: the engine's, throttled, with what its channel adds."""
         step = self._step(kind, body)
         if kind == MESSAGE:
-            step = self._throttled(step, earlier, body.get("lang_hint"))
+            step = self._throttled(step, earlier, body.lang_hint)
         if channel in self.shapers:
             step = self.shapers[channel](step, body)
         return step
@@ -271,11 +206,11 @@ class Turns:
         over = earlier - FLOOD_LIMIT + 1
         if over <= 0:
             return step
-        engine = self.service.engine
+        engine = self.pipeline.engine
 
-        def slow_down(state: State) -> Result:
+        def slow_down(state: State, env: Environment) -> Result:
             if state.live:
-                return step(state)
+                return step(state, env)
             # before a language is chosen: the app's language, else the engine's own fallback
             lang = state.lang or (hint if hint in LANGUAGES else "ru")
             notice = [Outgoing(engine.texts.render(lang, TOO_FAST))] if over == 1 else []
@@ -283,27 +218,17 @@ class Turns:
 
         return slow_down
 
-    def _step(self, kind: str, body: dict[str, Any]) -> Step:
-        def message(state: State) -> Result:
-            incoming = Incoming(body.get("text"), body.get("choice"), body.get("lang_hint"))
-            return self.service.engine.handle(state, incoming)
+    def _step(self, kind: str, body: Body) -> Step:
+        def message(state: State, env: Environment) -> Result:
+            incoming = Incoming(body.text, body.choice, body.lang_hint)
+            return self.pipeline.engine.handle(state, incoming, env)
 
-        def start(state: State) -> Result:
-            return self.service.engine.start(
-                state, lang=body.get("lang"), lang_hint=body.get("lang_hint")
+        def start(state: State, env: Environment) -> Result:
+            return self.pipeline.engine.start(
+                state, lang=body.lang, lang_hint=body.lang_hint, env=env
             )
 
         return start if kind == START else message
-
-
-class TurnFailed(Exception):
-    """One update's turn raised inside a batch: the batch is rolled back and done again without
-    that conversation."""
-
-    def __init__(self, conversation_id: str, error: Exception) -> None:
-        super().__init__(type(error).__name__)
-        self.conversation_id = conversation_id
-        self.error = error
 
 
 @dataclass
@@ -322,6 +247,17 @@ class Outcome:
 def count_earlier(
     recent: Sequence[tuple[int, dt.datetime]], item_id: int, received_at: dt.datetime
 ) -> int:
-    """`Turns._earlier` from the conversation's recent updates read beforehand."""
+    """How many updates the conversation sent within FLOOD_WINDOW before this one, from its
+    recent updates read beforehand (`inbox.recent`)."""
     after = as_utc(received_at) - FLOOD_WINDOW
     return sum(1 for other, at in recent if other < item_id and at > after)
+
+
+@dataclass
+class _Processed:
+    """What a transaction of `_process` did, for what follows its commit."""
+
+    outcome: Outcome
+    done: list[inbox.Claimed] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
+    """Channels with replies queued."""

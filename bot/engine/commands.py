@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.engine.acts import Act
 from bot.engine.memo import ShortTextMemo
 from bot.engine.model import Bundle
 from bot.engine.normalize import normalize, uz_to_latin
 
-COMMANDS: tuple[str, ...] = ("menu", "back", "language", "operator", "help", "forget")
+COMMANDS: tuple[Act, ...] = (Act.MENU, Act.BACK, Act.LANGUAGE, Act.OPERATOR, Act.HELP, Act.FORGET)
+"""The commands, named as in commands.yaml."""
 
 
 @ShortTextMemo
@@ -23,18 +25,18 @@ class CommandWords:
     """Lookup of whole-message commands built from every language's commands.yaml."""
 
     def __init__(self, bundle: Bundle) -> None:
-        self._words: dict[str, str] = {}
+        self._words: dict[str, Act] = {}
         for lang in bundle.lexicons:
             for command, words in bundle.lexicon(lang, "commands").items():
                 if command in COMMANDS:
-                    self._add(command, words)
+                    self._add(Act(command), words)
 
-    def _add(self, command: str, words: Iterable[str]) -> None:
+    def _add(self, command: Act, words: Iterable[str]) -> None:
         for word in words:
             for form in variants(word):
                 self._words.setdefault(form, command)
 
-    def find(self, text: str) -> str | None:
+    def find(self, text: str) -> Act | None:
         for form in variants(text):
             if form in self._words:
                 return self._words[form]

@@ -1,6 +1,7 @@
 """The conversation engine: (state, incoming) -> (new state, outgoing messages, events).
 
-Pure: no I/O, no clock, no channel. Everything it says comes from the bundle's flows and texts.
+Pure: no I/O, no clock, no channel. Everything it says comes from the bundle's flows and texts;
+the time of a turn, when it matters, comes as an input (`Environment`).
 The order in which a typed message is read: commands, an option by number or exact label, danger
 signs, a free-text answer the current node asked for, an option despite typos, then free-text
 understanding of a topic; what is left is 'not understood'.
@@ -12,7 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot import LANGUAGES
+from bot.engine.acts import Act
 from bot.engine.commands import CommandWords, variants
+from bot.engine.environment import Environment
 from bot.engine.messages import (
     AUTHOR_OPERATOR,
     Event,
@@ -46,11 +49,10 @@ TEXT_LIMIT = 2000
 """Longer messages are read only this far: enough for any question, cheap to match."""
 BRANCH_HOPS = 20
 MENU_CHOICE = "nav:menu"
-LIVE_COMMANDS = frozenset({"menu", "forget"})
+LIVE_COMMANDS = frozenset({Act.MENU, Act.FORGET})
 """What a user can still ask of the bot while talking to a human: everything else is theirs."""
-SURVEY_DUE = "survey_due"
-"""A mark the service sets to "yes" when this conversation has not been offered the survey this
-month; the engine sets it to "no" when it offers."""
+SURVEY_MONTH = "survey_month"
+"""The mark of the month (YYYY-MM) the questionnaire was last offered in: once a month."""
 WITHDRAWN = "operator.withdrawn"
 """Said before anything else when the user's own choice ended their request for a human."""
 NOTED = "operator.noted"
@@ -84,57 +86,64 @@ class Engine:
         self._options: dict[tuple[object, ...], OptionSet] = {}
         """The buttons of each place, once built (content is fixed for an engine's life)."""
 
-    def options(self, st: State) -> OptionSet:
-        """The buttons at `st`'s place: `node_options`, remembered by what it depends on."""
-        key = (st.node, st.lang, bool(st.history), tuple(st.suggestions))
+    def options(self, state: State) -> OptionSet:
+        """The buttons at `state`'s place: `node_options`, remembered by what it depends on."""
+        key = (state.node, state.lang, bool(state.history), tuple(state.suggestions))
         found = self._options.get(key)
         if found is None:
             if len(self._options) >= OPTION_SETS:  # odd suggestion lists: start over
                 self._options.clear()
-            found = self._options[key] = node_options(self.bundle, self.texts, st)
+            found = self._options[key] = node_options(self.bundle, self.texts, state)
         return found
 
     def new_state(self, lang: str | None = None, source: str | None = None) -> State:
         """A first contact; with `lang` the language question is skipped."""
         return State(lang=lang if lang in LANGUAGES else None, source=source)
 
-    def handle(self, state: State, incoming: Incoming) -> Result:
-        turn = _Turn(self, state.copy())
+    def handle(self, state: State, incoming: Incoming, env: Environment | None = None) -> Result:
+        """A message from the user. Without `env` nothing that depends on time happens (the
+        questionnaire is not offered)."""
+        turn = _Turn(self, state.copy(), env)
         turn.handle(incoming)
         turn.say_withdrawn()
-        return Result(turn.st, turn.out, turn.events)
+        return Result(turn.state, turn.out, turn.events)
 
-    def greeting(self, state: State) -> Result:
+    def greeting(self, state: State, env: Environment | None = None) -> Result:
         """What a conversation opens with: the language question, or the menu."""
-        turn = _Turn(self, state.copy())
+        turn = _Turn(self, state.copy(), env)
         turn.show_current()
-        return Result(turn.st, turn.out, turn.events)
+        return Result(turn.state, turn.out, turn.events)
 
     def start(
-        self, state: State, *, lang: str | None = None, lang_hint: str | None = None
+        self,
+        state: State,
+        *,
+        lang: str | None = None,
+        lang_hint: str | None = None,
+        env: Environment | None = None,
     ) -> Result:
         """A (re)start, as Telegram's /start: `lang` (from a deep link) switches to that language;
         a new user's `lang_hint` (the app's language) preselects it while the other languages stay
         one tap away; anyone else gets the main menu. Coming back never withdraws a request for
         a human: a user who is waiting (or talking to one) is told so, and keeps their place."""
-        turn = _Turn(self, state.copy())
-        if turn.st.handover and turn.st.lang is not None:
+        turn = _Turn(self, state.copy(), env)
+        if turn.state.handover and turn.state.lang is not None:
             turn.resume(lang if lang in LANGUAGES else None)
         elif lang in LANGUAGES:
             turn.choose_language(lang)
-        elif turn.st.lang is None and lang_hint in LANGUAGES:
+        elif turn.state.lang is None and lang_hint in LANGUAGES:
             turn.choose_language(lang_hint, offer_others=True)
-        elif turn.st.lang is None:
+        elif turn.state.lang is None:
             turn.ask_language()
         else:
             turn.menu()
-        return Result(turn.st, turn.out, turn.events)
+        return Result(turn.state, turn.out, turn.events)
 
     def release(self, state: State, notice_key: str) -> Result:
         """The operator ended the handover (closed it or handed it back): the bot says so and
         shows the menu; from now on it answers again."""
         turn = _Turn(self, state.copy())
-        lang = turn.st.lang or "ru"
+        lang = turn.state.lang or "ru"
         turn.menu()
         menu = turn.out[-1]
         notice = self.texts.render(lang, notice_key)
@@ -145,7 +154,7 @@ class Engine:
             sms_text=f"{sms_notice}\n{menu.sms_text or menu.text}",
             key=notice_key,
         )
-        return Result(turn.st, turn.out, turn.events)
+        return Result(turn.state, turn.out, turn.events)
 
     def from_operator(self, state: State, text: str, *, name: str | None = None) -> Outgoing:
         """An operator's words as a message to the user, signed ("Operator", or "Operator
@@ -174,59 +183,63 @@ class Engine:
 class _Turn:
     """One incoming message being handled: collects the new state, messages and events."""
 
-    def __init__(self, engine: Engine, st: State) -> None:
-        self.e = engine
-        self.b = engine.bundle
-        self.st = st
+    def __init__(self, engine: Engine, state: State, env: Environment | None = None) -> None:
+        self.env = env
+        self.engine = engine
+        self.bundle = engine.bundle
+        self.state = state
         self.out: list[Outgoing] = []
         self.events: list[Event] = []
         self.withdrawn: str | None = None
         """The language to say it in, when the user's choice ended their request for a human
         during this turn."""
-        if st.node and not st.node.startswith("@") and self.b.node(st.node) is None:
-            st.node, st.history = None, []  # content changed under a conversation: start over
-        if st.lang is not None and st.node is None:
-            st.node = self.b.menu_ref
+        gone = (
+            state.node and not state.node.startswith("@") and self.bundle.node(state.node) is None
+        )
+        if gone:  # content changed under a conversation: start over
+            state.node, state.history = None, []
+        if state.lang is not None and state.node is None:
+            state.node = self.bundle.menu_ref
 
     # --- reading the input -------------------------------------------------------------------
-    def handle(self, inc: Incoming) -> None:
-        if self.st.lang is None:
-            self._choose_language(inc)
-        elif self.st.handover and self.st.live:
-            self._live(inc)
-        elif inc.choice is not None:
-            self._choice(inc.choice)
-        elif inc.text is None or not inc.text.strip():
+    def handle(self, incoming: Incoming) -> None:
+        if self.state.lang is None:
+            self._choose_language(incoming)
+        elif self.state.handover and self.state.live:
+            self._live(incoming)
+        elif incoming.choice is not None:
+            self._choice(incoming.choice)
+        elif incoming.text is None or not incoming.text.strip():
             self.say("common.unsupported", self.current_options())
         else:
-            self._text(inc.text[:TEXT_LIMIT])
+            self._text(incoming.text[:TEXT_LIMIT])
 
-    def _live(self, inc: Incoming) -> None:
+    def _live(self, incoming: Incoming) -> None:
         """A human has the conversation: the bot keeps quiet and passes everything on, except
         the way back to the menu, a language switch and 'forget me'."""
-        if inc.choice is not None:
-            if inc.choice == MENU_CHOICE:
-                self.act(Action("menu"))
-            elif inc.choice.startswith("lang:") and inc.choice[5:] in LANGUAGES:
-                self.choose_language(inc.choice[5:])
+        if incoming.choice is not None:
+            if incoming.choice == MENU_CHOICE:
+                self.act(Action(Act.MENU))
+            elif incoming.choice.startswith("lang:") and incoming.choice[5:] in LANGUAGES:
+                self.choose_language(incoming.choice[5:])
             return  # an old button: pressing it is not a message for the operator
-        text = inc.text[:TEXT_LIMIT] if inc.text and inc.text.strip() else None
+        text = incoming.text[:TEXT_LIMIT] if incoming.text and incoming.text.strip() else None
         if text is not None:
-            command = self.e.commands.find(text)
+            command = self.engine.commands.find(text)
             if command in LIVE_COMMANDS:
                 self.act(Action(command))
                 return
-            if self.e.understanding.understand(text, self.st.lang or "ru").danger:
-                self.st.urgent = True
+            if self.engine.understanding.understand(text, self.state.lang or "ru").danger:
+                self.state.urgent = True
                 self.events.append(OperatorRequested(urgent=True, reason="danger"))
         self.events.append(ToOperator(text))
 
-    def _choose_language(self, inc: Incoming) -> None:
+    def _choose_language(self, incoming: Incoming) -> None:
         picked = None
-        if inc.choice and inc.choice.startswith("lang:"):
-            picked = inc.choice[5:]
-        elif inc.text:
-            picked = self._language_by_text(inc.text)
+        if incoming.choice and incoming.choice.startswith("lang:"):
+            picked = incoming.choice[5:]
+        elif incoming.text:
+            picked = self._language_by_text(incoming.text)
         if picked in LANGUAGES:
             self.choose_language(picked)
         else:
@@ -235,7 +248,7 @@ class _Turn:
     def _language_by_text(self, text: str) -> str | None:
         forms = variants(text)
         for number, lang in enumerate(LANGUAGES, start=1):
-            name = self.e.texts.render(lang, "common.language.name")
+            name = self.engine.texts.render(lang, "common.language.name")
             if forms & (variants(name) | {str(number), lang}):
                 return lang
         return None
@@ -249,22 +262,22 @@ class _Turn:
             self.choose_language(choice[5:])  # a language button offered with an earlier greeting
             return
         if choice == MENU_CHOICE:  # an earlier message's way back, pressed where none is shown
-            self.act(Action("menu"))  # (the language question shows only languages)
+            self.act(Action(Act.MENU))  # (the language question shows only languages)
             return
         ref, _, index = choice.rpartition(":")
-        node = self.b.node(ref)
+        node = self.bundle.node(ref)
         if node is not None and index.isdecimal() and int(index) < len(node.options):
-            opt = node.options[int(index)]  # a button from an older message: still honoured
-            self.act(Action("goto", opt.next, dict(opt.set), dict(opt.record)))
+            older = node.options[int(index)]  # a button from an older message: still honoured
+            self.act(Action(Act.GOTO, older.next, dict(older.set), dict(older.record)))
         else:
             self.show_current()
 
     def _text(self, text: str) -> None:
-        command = self.e.commands.find(text)
+        command = self.engine.commands.find(text)
         if command is not None:
             self.act(Action(command))
             return
-        if self.st.node == LANGUAGE_NODE:
+        if self.state.node == LANGUAGE_NODE:
             lang = self._language_by_text(text)
             if lang:
                 self.choose_language(lang)
@@ -274,110 +287,128 @@ class _Turn:
         if action is not None:
             self.act(action)
             return
-        understood = self.e.understanding.understand(text, self.st.lang or "ru")
+        understood = self.engine.understanding.understand(text, self.state.lang or "ru")
         if understood.danger:
             self.escalate(urgent=True, reason="danger")
             self.events.append(ToOperator(text))
             return
         node = self._node()
         if node is not None and node.ask_var and node.ask_next:
-            self.st.vars[node.ask_var] = text[:VAR_LIMIT]
+            self.state.vars[node.ask_var] = text[:VAR_LIMIT]
             self.enter(node.ask_next)
             return
-        if node is not None and node.handover and self.st.handover:
+        if node is not None and node.handover and self.state.handover:
             self.events.append(ToOperator(text))  # for the human who will take it
-            if not self.st.noted:  # once: they know it arrives, and how to leave
-                self.st.noted = True
+            if not self.state.noted:  # once: they know it arrives, and how to leave
+                self.state.noted = True
                 self.say(NOTED, self.current_options())
             return
         labels = [o.label for o in options.options if o.number != 0]
-        fuzzy = self.e.understanding.match_option(text, labels, self.st.lang or "ru")
+        fuzzy = self.engine.understanding.match_option(text, labels, self.state.lang or "ru")
         if fuzzy is not None:
             self.act(options.pairs[fuzzy[0]][1])
         elif understood.best is not None and understood.best.topic == "operator":
             self.escalate(urgent=False, reason="asked")
-        elif understood.best is not None and understood.best.topic in self.b.flows:
-            self.act(Action("topic", understood.best.topic))
+        elif understood.best is not None and understood.best.topic in self.bundle.flows:
+            self.act(Action(Act.TOPIC, understood.best.topic))
         elif understood.candidates:
-            self.suggest([g.topic for g in understood.candidates if g.topic in self.b.flows])
+            self.suggest([g.topic for g in understood.candidates if g.topic in self.bundle.flows])
         else:
             self.not_understood(text)
 
     # --- doing --------------------------------------------------------------------------------
     def act(self, action: Action) -> None:
-        self.st.misses = 0
-        kind = action.kind
-        if kind == "goto" and action.target:
-            self.st.vars.update(action.sets)
+        self.state.misses = 0
+        ACTS[action.kind](self, action)
+
+    def _goto(self, action: Action) -> None:
+        if action.target:
+            self.state.vars.update(action.sets)
             self.events += [SurveyAnswered(q, a) for q, a in action.record.items()]
             self.enter(action.target)
-        elif kind == "topic" and action.target:
-            self.enter(self.b.flow_start(action.target))
-        elif kind == "lang" and action.target:
+
+    def _topic(self, action: Action) -> None:
+        if action.target:
+            self.enter(self.bundle.flow_start(action.target))
+
+    def _lang(self, action: Action) -> None:
+        if action.target:
             self.choose_language(action.target)
-        elif kind == "menu" and self._survey_due():
-            self.st.marks[SURVEY_DUE] = "no"
+
+    def _menu(self, action: Action) -> None:
+        if self.env is not None and self._survey_due(self.env):
+            self.state.marks[SURVEY_MONTH] = self.env.month
             self.events.append(SurveyOffered())
-            self.enter(self.b.flow_start(SURVEY_FLOW), remember=False)
-        elif kind == "menu":
+            self.enter(self.bundle.flow_start(SURVEY_FLOW), remember=False)
+        else:
             self.menu()
-        elif kind == "back":
-            if self.st.history:
-                self.enter(self.st.history.pop(), remember=False)
-            else:
-                self.enter(self.b.menu_ref, remember=False)
-        elif kind == "language":
-            self.ask_language()
-        elif kind == "operator":
-            self.escalate(urgent=False, reason="asked")
-        elif kind == "help":
-            self.say("common.help", self.current_options())
-        elif kind == "forget":
-            lang = self.st.lang
-            if self.st.handover:
-                self.withdrawn = lang or "ru"
-            self.st = State(lang=None)
-            self.events.append(ForgetRequested())
-            self.out.append(Outgoing(self.e.texts.render(lang or "ru", "common.forgotten")))
+
+    def _back(self, action: Action) -> None:
+        if self.state.history:
+            self.enter(self.state.history.pop(), remember=False)
+        else:
+            self.enter(self.bundle.menu_ref, remember=False)
+
+    def _language(self, action: Action) -> None:
+        self.ask_language()
+
+    def _operator(self, action: Action) -> None:
+        self.escalate(urgent=False, reason="asked")
+
+    def _help(self, action: Action) -> None:
+        self.say("common.help", self.current_options())
+
+    def _forget(self, action: Action) -> None:
+        lang = self.state.lang
+        if self.state.handover:
+            self.withdrawn = lang or "ru"
+        self.state = State(lang=None)
+        self.events.append(ForgetRequested())
+        self.out.append(Outgoing(self.engine.texts.render(lang or "ru", "common.forgotten")))
 
     def enter(self, ref: str, *, remember: bool = True) -> None:
-        node = self.b.node(ref)
+        node = self.bundle.node(ref)
         hops = 0
         while node is not None and node.branch and hops < BRANCH_HOPS:
-            ref, hops = node.branch_target(self.st.vars), hops + 1
-            node = self.b.node(ref)
+            ref, hops = node.branch_target(self.state.vars), hops + 1
+            node = self.bundle.node(ref)
         if node is None:
-            ref, node = self.b.menu_ref, self.b.node(self.b.menu_ref)
+            ref, node = self.bundle.menu_ref, self.bundle.node(self.bundle.menu_ref)
             assert node is not None
         if not node.handover:
             self.leave_handover()
-        if ref == self.b.menu_ref:
-            self.st.history = []  # the menu is the root: "back" never leads out of it
-        elif remember and self.st.node and self.st.node != ref and not self.st.node.startswith("@"):
-            self.st.history = [*self.st.history, self.st.node][-HISTORY_LIMIT:]
-        self.st.node = ref
+        if ref == self.bundle.menu_ref:
+            self.state.history = []  # the menu is the root: "back" never leads out of it
+        elif (
+            remember
+            and self.state.node
+            and self.state.node != ref
+            and not self.state.node.startswith("@")
+        ):
+            self.state.history = [*self.state.history, self.state.node][-HISTORY_LIMIT:]
+        self.state.node = ref
         topic = None
         if node.answer:
-            topic = self.b.topic_of(ref)
+            topic = self.bundle.topic_of(ref)
             self.events.append(TopicReached(topic))
-            if topic not in self.st.topics:
-                self.st.topics.append(topic)
-            shown = [a for a in self.st.answers if a != ref]
-            self.st.answers = [*shown, ref][-ANSWERS_LIMIT:]
+            if topic not in self.state.topics:
+                self.state.topics.append(topic)
+            shown = [a for a in self.state.answers if a != ref]
+            self.state.answers = [*shown, ref][-ANSWERS_LIMIT:]
         if node.handover:
-            self.st.handover = True
-            self.st.urgent = self.st.urgent or node.urgent
+            self.state.handover = True
+            self.state.urgent = self.state.urgent or node.urgent
             self.events.append(OperatorRequested(urgent=node.urgent, reason="flow"))
-        key = node.say_key(self.st.vars)
+        key = node.say_key(self.state.vars)
         if key is not None:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
 
     def leave_handover(self) -> None:
         """Leaving the handover node, by any way, withdraws the request for a human (the user
         is told, see `say_withdrawn`)."""
-        if self.st.handover and self.withdrawn is None:
-            self.withdrawn = self.st.lang or "ru"
-        self.st.handover = self.st.live = self.st.urgent = self.st.noted = False
+        if self.state.handover and self.withdrawn is None:
+            self.withdrawn = self.state.lang or "ru"
+        self.state.handover = self.state.live = self.state.urgent = self.state.noted = False
 
     def say_withdrawn(self) -> None:
         """When the turn withdrew a request, its first message begins by saying so."""
@@ -385,8 +416,8 @@ class _Turn:
         if lang is None or not self.out:
             return
         first = self.out[0]
-        notice = self.e.texts.render(lang, WITHDRAWN)
-        sms_notice = self.e.texts.render(lang, WITHDRAWN, sms=True)
+        notice = self.engine.texts.render(lang, WITHDRAWN)
+        sms_notice = self.engine.texts.render(lang, WITHDRAWN, sms=True)
         self.out[0] = Outgoing(
             f"{notice}\n\n{first.text}",
             first.options,
@@ -398,22 +429,24 @@ class _Turn:
     def resume(self, lang: str | None) -> None:
         """The user came back while their request is open: it stays. A link in another
         language switches the conversation's language (the request follows it)."""
-        if lang is not None and lang != self.st.lang:
-            self.st.lang = lang
+        if lang is not None and lang != self.state.lang:
+            self.state.lang = lang
             self.events.append(LanguageChosen(lang))
         self.events.append(HandoverResumed())
-        if self.st.live:
-            text = self.e.texts.render(self.st.lang or "ru", TAKEN)
-            sms = self.e.texts.render(self.st.lang or "ru", TAKEN, sms=True)
-            self.out.append(Outgoing(text, self.e.menu_button(self.st), sms_text=sms, key=TAKEN))
+        if self.state.live:
+            text = self.engine.texts.render(self.state.lang or "ru", TAKEN)
+            sms = self.engine.texts.render(self.state.lang or "ru", TAKEN, sms=True)
+            self.out.append(
+                Outgoing(text, self.engine.menu_button(self.state), sms_text=sms, key=TAKEN)
+            )
         else:
             self.say(STILL_WAITING, self.current_options(), escalate=True)
 
     def menu(self) -> None:
-        self.enter(self.b.menu_ref, remember=False)
+        self.enter(self.bundle.menu_ref, remember=False)
 
     def escalate(self, *, urgent: bool, reason: str) -> None:
-        target = f"{OPERATOR_FLOW}.urgent" if urgent else self.b.flow_start(OPERATOR_FLOW)
+        target = f"{OPERATOR_FLOW}.urgent" if urgent else self.bundle.flow_start(OPERATOR_FLOW)
         before = len(self.events)
         self.enter(target)
         for i, event in enumerate(self.events[before:], start=before):
@@ -421,16 +454,18 @@ class _Turn:
                 self.events[i] = OperatorRequested(urgent=urgent, reason=reason)
 
     def choose_language(self, lang: str, *, offer_others: bool = False) -> None:
-        self.st.lang = lang
+        self.state.lang = lang
         self.events.append(LanguageChosen(lang))
-        welcome = self.e.texts.render(lang, "common.welcome")
-        sms_welcome = self.e.texts.render(lang, "common.welcome", sms=True)
-        self.enter(self.b.menu_ref, remember=False)
+        welcome = self.engine.texts.render(lang, "common.welcome")
+        sms_welcome = self.engine.texts.render(lang, "common.welcome", sms=True)
+        self.enter(self.bundle.menu_ref, remember=False)
         first = self.out[-1]
         options = first.options
         if offer_others:  # buttons only: typed numbers keep meaning what the menu lists
             options += tuple(
-                OptionOut(f"lang:{code}", self.e.texts.render(code, "common.language.name"), -1)
+                OptionOut(
+                    f"lang:{code}", self.engine.texts.render(code, "common.language.name"), -1
+                )
                 for code in LANGUAGES
                 if code != lang
             )
@@ -442,71 +477,84 @@ class _Turn:
 
     def ask_language(self) -> None:
         self.leave_handover()
-        self.st.node = LANGUAGE_NODE
+        self.state.node = LANGUAGE_NODE
         options = self.current_options()
-        render, key = self.e.texts.render, "common.language.prompt"
+        render, key = self.engine.texts.render, "common.language.prompt"
         prompt = "\n".join(render(lang, key) for lang in LANGUAGES)
         sms = "\n".join(render(lang, key, sms=True) for lang in LANGUAGES)
         self.out.append(Outgoing(prompt, options.options, sms_text=sms))
 
     def suggest(self, topics: Sequence[str]) -> None:
         self.leave_handover()
-        self.st.node = SUGGEST_NODE
-        self.st.suggestions = list(topics)[:3]
+        self.state.node = SUGGEST_NODE
+        self.state.suggestions = list(topics)[:3]
         self.say("common.suggest", self.current_options())
 
     def not_understood(self, text: str) -> None:
         """Once: ask again, with the menu. Twice in a row: offer a human beside the menu's
         topics; the request is made only if the user chooses it (danger signs never get here:
         they reach a human at once)."""
-        self.st.misses += 1
-        self.events.append(NotUnderstood(self.st.misses))
+        self.state.misses += 1
+        self.events.append(NotUnderstood(self.state.misses))
         key = "common.not_understood"
-        if self.st.misses >= 2:
-            self.st.misses = 0
+        if self.state.misses >= 2:
+            self.state.misses = 0
             key = "common.not_understood_again"
-        self.st.node, self.st.history = self.b.menu_ref, []
+        self.state.node, self.state.history = self.bundle.menu_ref, []
         self.say(key, self.current_options())
 
     def show_current(self) -> None:
-        if self.st.lang is None or self.st.node == LANGUAGE_NODE:
+        if self.state.lang is None or self.state.node == LANGUAGE_NODE:
             self.ask_language()
-        elif self.st.node is None or self.st.node == SUGGEST_NODE:
-            self.enter(self.b.menu_ref, remember=False)
+        elif self.state.node is None or self.state.node == SUGGEST_NODE:
+            self.enter(self.bundle.menu_ref, remember=False)
         else:
-            self.enter(self.st.node, remember=False)
+            self.enter(self.state.node, remember=False)
 
-    def _survey_due(self) -> bool:
-        """The questionnaire is offered on the way back to the menu after an answer, when the
-        service around the engine has marked it due (it knows the month; the engine has none)."""
+    def _survey_due(self, env: Environment) -> bool:
+        """The questionnaire is offered on the way back to the menu after an answer, once a
+        month (the month of the turn's environment)."""
         return (
-            SURVEY_FLOW in self.b.flows
-            and bool(self.st.topics)
-            and not self.st.handover
-            and self.st.marks.get(SURVEY_DUE) == "yes"
+            SURVEY_FLOW in self.bundle.flows
+            and bool(self.state.topics)
+            and not self.state.handover
+            and self.state.marks.get(SURVEY_MONTH) != env.month
         )
 
     # --- saying -------------------------------------------------------------------------------
     def _node(self) -> Node | None:
-        return self.b.node(self.st.node) if self.st.node else None
+        return self.bundle.node(self.state.node) if self.state.node else None
 
     def current_options(self) -> OptionSet:
-        return self.e.options(self.st)
+        return self.engine.options(self.state)
 
     def say(
         self, key: str, options: OptionSet, *, topic: str | None = None, escalate: bool = False
     ) -> None:
-        lang = self.st.lang or "ru"
+        lang = self.state.lang or "ru"
         self.out.append(
             Outgoing(
-                text=self.e.texts.render(lang, key),
+                text=self.engine.texts.render(lang, key),
                 options=options.options,
                 topic=topic,
                 escalate=escalate,
-                sms_text=self.e.texts.render(lang, key, sms=True),
+                sms_text=self.engine.texts.render(lang, key, sms=True),
                 key=key,
             )
         )
 
+
+ACTS: dict[Act, Callable[[_Turn, Action], None]] = {
+    Act.GOTO: _Turn._goto,
+    Act.TOPIC: _Turn._topic,
+    Act.LANG: _Turn._lang,
+    Act.MENU: _Turn._menu,
+    Act.BACK: _Turn._back,
+    Act.LANGUAGE: _Turn._language,
+    Act.OPERATOR: _Turn._operator,
+    Act.HELP: _Turn._help,
+    Act.FORGET: _Turn._forget,
+}
+"""What each act does to a turn."""
 
 __all__ = ["Engine", "Incoming", "OptionOut", "Outgoing", "Result"]

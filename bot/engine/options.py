@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot import LANGUAGES
+from bot.engine.acts import Act
 from bot.engine.commands import variants
 from bot.engine.messages import OptionOut
 from bot.engine.model import MENU_FLOW, OPERATOR_FLOW, Bundle
@@ -20,8 +21,7 @@ OPERATOR_NUMBER = 0
 
 @dataclass(frozen=True)
 class Action:
-    kind: str
-    """goto, topic, lang, menu, back, language, operator, help, forget."""
+    kind: Act
     target: str | None = None
     sets: dict[str, str] = field(default_factory=dict)
     record: dict[str, str] = field(default_factory=dict)
@@ -64,28 +64,28 @@ def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
     if st.node == LANGUAGE_NODE or st.lang is None:
         for code in LANGUAGES:
             label = texts.render(code, "common.language.name")
-            pairs.append((OptionOut(f"lang:{code}", label, len(pairs) + 1), Action("lang", code)))
+            pairs.append((OptionOut(f"lang:{code}", label, len(pairs) + 1), Action(Act.LANG, code)))
         return OptionSet(tuple(pairs))
     flow = MENU_FLOW
     if st.node == SUGGEST_NODE:
         for topic in st.suggestions:
-            add(f"topic:{topic}", f"common.topic.{topic}", Action("topic", topic))
+            add(f"topic:{topic}", f"common.topic.{topic}", Action(Act.TOPIC, topic))
     else:
         node = bundle.node(st.node or bundle.menu_ref)
         if node is not None:
             flow = node.flow
             for index, option in enumerate(node.options):
-                action = Action("goto", option.next, dict(option.set), dict(option.record))
+                action = Action(Act.GOTO, option.next, dict(option.set), dict(option.record))
                 add(f"{node.ref}:{index}", option.label, action)
     if flow != MENU_FLOW or st.node == SUGGEST_NODE:
         if st.history and st.node != SUGGEST_NODE:
-            add("nav:back", "common.nav.back", Action("back"))
-        add("nav:menu", "common.nav.menu", Action("menu"))
+            add("nav:back", "common.nav.back", Action(Act.BACK))
+        add("nav:menu", "common.nav.menu", Action(Act.MENU))
     if flow != OPERATOR_FLOW:
         label = texts.render(lang, "common.nav.operator")
         short = texts.render(lang, "common.nav.operator", sms=True)
         operator = OptionOut(
             "nav:operator", label, OPERATOR_NUMBER, short if short != label else None
         )
-        pairs.append((operator, Action("operator")))
+        pairs.append((operator, Action(Act.OPERATOR)))
     return OptionSet(tuple(pairs))

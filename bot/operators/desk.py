@@ -2,8 +2,10 @@
 bot, or put it back in the queue; and the periodic return of requests left unanswered.
 
 Each action is one transaction: the handover, the conversation's state (the engine decides what
-the user is told), the statistics and the outbox change together. The user's reply goes out on
-their own channel through the same outbox the bot uses; the operator never sees an address.
+the user is told), the statistics and the outbox change together; what happens to the
+conversation is a turn of the turn pipeline (`bot/pipeline.py`), as a user's message is. The
+user's reply goes out on their own channel through the same outbox the bot uses; the operator
+never sees an address.
 """
 
 from __future__ import annotations
@@ -12,24 +14,22 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Context
-from bot.delivery import outbox
-from bot.engine.engine import Engine, Result
-from bot.engine.messages import Outgoing
-from bot.engine.state import OPTED_OUT, State
+from bot.conversation import Context, EventSink, Step
+from bot.engine.engine import Result
+from bot.engine.environment import Environment
+from bot.engine.messages import Event, Outgoing
+from bot.engine.state import State
 from bot.operators import queue
 from bot.operators.notify import Notifier
 from bot.operators.tables import CLOSED, OPERATOR, QUEUED, TAKEN, Handover, Operator
+from bot.pipeline import Pipeline, Ran, Turn
 from bot.stats.counters import StatsSink
 from bot.storage import conversations
 from bot.storage.sealed import Sealer
-from bot.storage.tables import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -47,67 +47,68 @@ class DeskError(Exception):
         self.code = code
 
 
-@dataclass
-class _Loaded:
-    row: Conversation
-    state: State
-
-
 class Desk:
     def __init__(
         self,
-        sessions: async_sessionmaker[Any],
-        engine: Callable[[], Engine],
-        sealer: Sealer,
+        pipeline: Pipeline,
         stats: StatsSink,
         notifier: Notifier,
         *,
-        ttl: dt.timedelta,
         on_queued: Callable[[str], None] = lambda channel: None,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.sessions = sessions
-        self.engine = engine
-        self.sealer = sealer
+        self.pipeline = pipeline
+        self.sessions = pipeline.sessions
         self.stats = stats
         self.notifier = notifier
-        self.ttl = ttl
         self.on_queued = on_queued
-        self.clock = clock
+
+    @property
+    def sealer(self) -> Sealer:
+        """What seals the transcript's lines (and the outbox's bodies)."""
+        return self.pipeline.sealer
+
+    def clock(self) -> dt.datetime:
+        return self.pipeline.clock()
 
     # --- actions ------------------------------------------------------------------------------
     async def take(self, operator: Operator, handover_id: int) -> None:
         """Raises DeskError('not_available') when another operator was first, or it is not
         waiting any more, or not in the operator's languages."""
-        channel = None
+
+        def taken(state: State, env: Environment) -> Result:
+            state.live = True
+            return Result(state, [self._say(state, "operator.taken")], [])
+
         async with self.sessions() as session, session.begin():
             now = self.clock()
             if not await queue.take(session, handover_id, operator.id, operator.languages, now):
                 raise DeskError("not_available")
             row = await self._handover(session, handover_id)
-            loaded = await self._conversation(session, row)
-            if loaded is None:
+            ran = await self._turn(session, row, taken)
+            if ran is None:
                 await queue.close(session, row, "gone", "gone", now)
-            else:
-                loaded.state.live = True
-                notice = self._say(loaded.state, "operator.taken")
-                channel = self._send(session, row, loaded, [notice], now)
-        self._after(channel)
+        self._after(ran)
 
     async def reply(self, operator: Operator, handover_id: int, text: str) -> None:
         text = text.strip()[:REPLY_LIMIT]
         if not text:
             raise DeskError("empty")
-        channel = None
         async with self.sessions() as session, session.begin():
             now = self.clock()
             row = await self._mine(session, operator, handover_id)
-            loaded = await self._conversation(session, row)
-            if loaded is None:
+            line = queue.add_words(session, row, OPERATOR, text, self.sealer, now, operator.id)
+            await session.flush()  # its id is the words' reference
+            engine = self.pipeline.engine
+
+            def words(state: State, env: Environment) -> Result:
+                message = engine.from_operator(state, text, name=operator.display_name)
+                return Result(state, [dataclasses.replace(message, ref=queue.line_ref(line))], [])
+
+            ran = await self._turn(session, row, words)
+            if ran is None:  # nobody to say it to: the words were never said
+                await session.delete(line)
                 await queue.close(session, row, "gone", "gone", now)
             else:
-                line = queue.add_words(session, row, OPERATOR, text, self.sealer, now, operator.id)
-                await session.flush()  # its id is the words' reference
                 if row.answered_at is None:
                     row.answered_at = now
                     waited = (now - conversations.as_utc(row.requested_at)).total_seconds()
@@ -115,12 +116,7 @@ class Desk:
                         session, now=now, channel=row.channel, urgent=row.urgent, seconds=waited
                     )
                 row.waiting_since, row.updated_at = None, now
-                message = self.engine().from_operator(
-                    loaded.state, text, name=operator.display_name
-                )
-                message = dataclasses.replace(message, ref=queue.line_ref(line))
-                channel = self._send(session, row, loaded, [message], now)
-        self._after(channel)
+        self._after(ran)
 
     async def close(self, operator: Operator, handover_id: int, outcome: str) -> None:
         """End the conversation with an outcome topic (counted); the bot answers again."""
@@ -135,7 +131,7 @@ class Desk:
         async with self.sessions() as session, session.begin():
             now = self.clock()
             row = await self._mine(session, operator, handover_id)
-            await self._release(session, row, "returned", now)
+            await self._release(session, [row], "returned", now)
         self._after(None)
 
     async def requeue_unanswered(self, timeout: dt.timedelta) -> int:
@@ -144,8 +140,8 @@ class Desk:
         async with self.sessions() as session, session.begin():
             now = self.clock()
             rows = await queue.unanswered(session, now, timeout)
-            for row in rows:
-                await self._release(session, row, "timeout", now)
+            if rows:
+                await self._release(session, rows, "timeout", now)
         if rows:
             self._after(None)
         return len(rows)
@@ -162,7 +158,11 @@ class Desk:
 
     # --- parts --------------------------------------------------------------------------------
     async def _end(self, operator: Operator, handover_id: int, outcome: str, key: str) -> None:
-        channel = None
+        engine = self.pipeline.engine
+
+        def released(state: State, env: Environment) -> Result:
+            return engine.release(state, key)
+
         async with self.sessions() as session, session.begin():
             now = self.clock()
             row = await self._handover(session, handover_id)
@@ -172,26 +172,18 @@ class Desk:
                 raise DeskError("not_yours")
             event = HANDED_BACK if outcome == HANDED_BACK else "closed"
             await queue.close(session, row, outcome, event, now)
-            loaded = await self._conversation(session, row)
-            if loaded is not None:
-                result: Result = self.engine().release(loaded.state, key)
-                loaded.state = result.state
-                if outcome != HANDED_BACK:
-                    ctx = Context(row.conversation_id, row.channel, loaded.state, now)
-                    await self.stats.count_outcome(session, ctx, outcome)
-                channel = self._send(session, row, loaded, result.messages, now)
-        self._after(channel)
+            sinks = () if outcome == HANDED_BACK else (_Outcome(self.stats, outcome),)
+            ran = await self._turn(session, row, released, sinks)
+        self._after(ran)
 
     async def _release(
-        self, session: AsyncSession, row: Handover, event: str, now: dt.datetime
+        self, session: AsyncSession, rows: Sequence[Handover], event: str, now: dt.datetime
     ) -> None:
-        await queue.release(session, row, event, now)
-        loaded = await self._conversation(session, row)
-        if loaded is not None:
-            loaded.state.live = False
-            conversations.save(
-                session, loaded.row, loaded.row.id, loaded.row.channel, loaded.state, now
-            )
+        """Back to the queue: the conversations are no longer live (nothing is said)."""
+        for row in rows:
+            await queue.release(session, row, event, now)
+        turns = [self._handing(row, _not_live) for row in rows]
+        await self.pipeline.run(session, turns)
 
     async def _handover(self, session: AsyncSession, handover_id: int) -> Handover:
         row = await session.get(Handover, handover_id, with_for_update=True, populate_existing=True)
@@ -205,18 +197,29 @@ class Desk:
             raise DeskError("not_yours")
         return row
 
-    async def _conversation(self, session: AsyncSession, row: Handover) -> _Loaded | None:
-        found, state = await conversations.load(
-            session, row.conversation_id, now=self.clock(), ttl=self.ttl
+    def _handing(self, row: Handover, step: Step, sinks: Sequence[EventSink] = ()) -> Turn:
+        """The desk's turn on a handover's conversation, if it still exists: the operator's
+        doing, recorded by `sinks` only, the replies to the address kept with it."""
+        return Turn(
+            row.conversation_id,
+            row.channel,
+            step,
+            to_stored_address=True,
+            existing_only=True,
+            sinks=sinks,
         )
-        if found is None or state is None:
-            return None
-        return _Loaded(found, state)
+
+    async def _turn(
+        self, session: AsyncSession, row: Handover, step: Step, sinks: Sequence[EventSink] = ()
+    ) -> Ran | None:
+        """One turn (`_handing`) by the pipeline; None when the conversation is gone."""
+        ran = await self.pipeline.run(session, [self._handing(row, step, sinks)])
+        return ran if ran.results[0] is not None else None
 
     def _say(self, state: State, key: str) -> Outgoing:
         """A content text about the operator, from the bot (with the button back to the menu,
         as the operator's own messages have)."""
-        engine = self.engine()
+        engine = self.pipeline.engine
         lang = state.lang or "ru"
         return Outgoing(
             engine.texts.render(lang, key),
@@ -225,31 +228,23 @@ class Desk:
             key=key,
         )
 
-    def _send(
-        self,
-        session: AsyncSession,
-        row: Handover,
-        loaded: _Loaded,
-        messages: list[Outgoing],
-        now: dt.datetime,
-    ) -> str | None:
-        """Store the new state and queue the messages to the user's own channel."""
-        conv = loaded.row
-        conversations.save(session, conv, conv.id, conv.channel, loaded.state, now)
-        if not conv.address or conv.blocked or OPTED_OUT in loaded.state.marks or not messages:
-            return None
-        outbox.enqueue(
-            session,
-            channel=conv.channel,
-            conversation_id=conv.id,
-            address=conv.address,
-            messages=messages,
-            now=now,
-            sealer=self.sealer,
-        )
-        return conv.channel
-
-    def _after(self, channel: str | None) -> None:
-        if channel is not None:
+    def _after(self, ran: Ran | None) -> None:
+        for channel in ran.queued if ran is not None else ():
             self.on_queued(channel)
         self.notifier.touch()
+
+
+def _not_live(state: State, env: Environment) -> Result:
+    state.live = False
+    return Result(state, [], [])
+
+
+class _Outcome:
+    """The sink of an operator's close: counts its outcome (once per conversation and day)."""
+
+    def __init__(self, stats: StatsSink, outcome: str) -> None:
+        self.stats = stats
+        self.outcome = outcome
+
+    async def record(self, session: AsyncSession, ctx: Context, events: Sequence[Event]) -> None:
+        await self.stats.count_outcome(session, ctx, self.outcome)

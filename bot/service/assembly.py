@@ -22,7 +22,6 @@ from bot import heap
 from bot.channels import registry
 from bot.channels.base import Channel, ChannelNeeds, ChannelPlugin
 from bot.content import Content
-from bot.conversation import ConversationService
 from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
 from bot.delivery.sender import OutboxSender
@@ -35,6 +34,7 @@ from bot.operators.desk import Desk
 from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
+from bot.pipeline import Pipeline
 from bot.service.core import Core, load_content, open_core
 from bot.settings import Settings
 from bot.stats.counters import StatsSink
@@ -83,7 +83,7 @@ class Services:
         return self.core.sessions
 
     @property
-    def conversations(self) -> ConversationService:
+    def conversations(self) -> Pipeline:
         return self.core.service
 
     @property
@@ -121,10 +121,9 @@ class Services:
 
 
 def inbox_worker(
-    service: ConversationService,
+    service: Pipeline,
     signals: Signals,
     notifier: Notifier,
-    sealer: Sealer,
     *,
     acknowledgers: Mapping[str, Acknowledge],
     shapers: Mapping[str, Shaper],
@@ -142,7 +141,6 @@ def inbox_worker(
         on_committed=notifier.touch,
         acknowledgers=acknowledgers,
         shapers=shapers,
-        sealer=sealer,
     )
     lanes = 1 if signals.dsn is None else 2  # SQLite lets one transaction write at a time
     return InboxWorker(service.sessions, turns.handle, turns.batch, lanes=lanes)
@@ -169,7 +167,7 @@ async def assemble(
     content = load_content(settings)
     stats = StatsSink(settings.stats)
     handovers = HandoverSink(content.current, Hours(settings.hotline), sealer)
-    core = await open_core(settings, sinks=[stats, handovers], content=content)
+    core = await open_core(settings, sinks=[stats, handovers], content=content, sealer=sealer)
     signals = Signals(dsn)
     elections: dict[str, Election] = {}
 
@@ -197,7 +195,6 @@ async def assemble(
         core.service,
         signals,
         notifier,
-        sealer,
         acknowledgers={
             name: channel.acknowledge
             for name, channel in channels.items()
@@ -207,15 +204,7 @@ async def assemble(
             name: channel.shaper for name, channel in channels.items() if channel.shaper is not None
         },
     )
-    desk = Desk(
-        core.sessions,
-        content.current,
-        sealer,
-        stats,
-        notifier,
-        ttl=core.service.ttl,
-        on_queued=queued,
-    )
+    desk = Desk(core.service, stats, notifier, on_queued=queued)
     services = Services(
         settings, core, stats, intake, signals, notifier, desk, worker, channels, elections
     )

@@ -7,36 +7,37 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.content import Content, build_engine
-from bot.conversation import ConversationService, EventSink
+from bot.conversation import EventSink
 from bot.engine.loader import load_or_raise
 from bot.engine.model import Bundle
+from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.stats.counters import StatsSink
 from bot.storage.database import migrate, open_engine, sessions
+from bot.storage.sealed import Sealer
 
 
 @dataclass
 class Core:
-    """The content, the database and the conversation service, opened; `close` releases them."""
+    """The content, the database and the turn pipeline, opened; `close` releases them."""
 
     settings: Settings
     content: Content
     db: AsyncEngine
-    service: ConversationService
+    service: Pipeline
 
     @property
     def sessions(self) -> async_sessionmaker[Any]:
         return self.service.sessions
 
     def reload(self, bundle: Bundle) -> None:
-        """New content passed lint: conversations continue on it from their next turn. The
-        conversation service keeps an engine of its own, the one other reference set here."""
+        """New content passed lint: conversations continue on it from their next turn."""
         self.content.swap(build_engine(bundle, self.settings.hotline))
-        self.service.engine = self.content.engine
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -52,20 +53,24 @@ async def open_core(
     sinks: Sequence[EventSink] | None = None,
     *,
     content: Content | None = None,
+    sealer: Sealer | None = None,
 ) -> Core:
     """Load content (unless given), open and migrate the database. Events go to the anonymous
-    statistics unless other `sinks` are given."""
+    statistics unless other `sinks` are given; `sealer`: the process's one (made when not
+    given)."""
     if sinks is None:
         sinks = [StatsSink(settings.stats)]
     if content is None:
         content = load_content(settings)
     db = open_engine(settings.database_url)
     await migrate(db)
-    service = ConversationService(
-        content.engine,
+    service = Pipeline(
+        content,
         sessions(db),
         settings.resolved_secret_key(),
         ttl=dt.timedelta(days=settings.conversation_ttl_days),
         sinks=sinks,
+        zone=ZoneInfo(settings.hotline.timezone),
+        sealer=sealer,
     )
     return Core(settings, content, db, service)

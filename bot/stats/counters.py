@@ -5,9 +5,8 @@ one message into counter increments. "Once per conversation, topic and day" is r
 conversation's own state (`state.marks`, which expires and is deleted with the conversation), never
 in the statistics tables, which hold counts only.
 
-The sink also manages the questionnaire's monthly rhythm: it marks the survey due for conversations
-not offered it this month (the engine offers it on the next way back to the menu), and counts
-answers only after a "yes".
+The questionnaire's monthly rhythm is the engine's (it is told the month); the sink counts offers,
+and answers only after a "yes".
 
 Operator tools (a later console) call `count_outcome` and `count_response_time`.
 """
@@ -28,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Batch, Context
 from bot.delivery.campaigns import Campaigns, refused
-from bot.engine.engine import SURVEY_DUE
 from bot.engine.messages import (
     Event,
     OperatorRequested,
@@ -54,7 +52,6 @@ from bot.storage.tables import Base
 
 # Marks kept in the conversation state. Values are the day (YYYY-MM-DD) or month (YYYY-MM) they
 # were set; stale ones are dropped so the state stays small.
-SURVEY_MONTH = "survey_month"
 SURVEY_ACCEPTED = "survey_accepted"
 SEEN = "stats:seen"
 ACTIVE_DAY = "stats:day"
@@ -270,12 +267,9 @@ class StatsSink:
                 keys = {"day": day, "channel": channel, "status": OPTED_OUT}
                 await count(DeliveryCount, keys, ONE)
             elif isinstance(event, SurveyOffered):
-                marks[SURVEY_MONTH] = month
                 await count(SurveyCount, survey_keys(month, OFFER_QUESTION, "offered"), ONE)
             elif isinstance(event, SurveyAnswered):
                 await self._answer(count, marks, month, event)
-        # For the next message: the engine offers the survey when this says "yes".
-        marks[SURVEY_DUE] = "no" if marks.get(SURVEY_MONTH) == month else "yes"
 
     async def _answer(
         self,

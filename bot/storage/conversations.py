@@ -22,24 +22,21 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-async def load(
-    session: AsyncSession, conversation_id: str, *, now: dt.datetime, ttl: dt.timedelta
-) -> tuple[Conversation | None, State | None]:
-    """The row (locked for this transaction where the database can) and its state; an expired
-    conversation is deleted and reported as absent."""
-    row = await session.get(Conversation, conversation_id, with_for_update=True)
-    if row is None:
-        return None, None
-    if as_utc(row.updated_at) < now - ttl:
-        await session.delete(row)
-        await session.flush()
-        return None, None
-    return row, State.from_json(dict(row.state))
+@dataclass(frozen=True)
+class Stored:
+    """A conversation as `load` finds it."""
+
+    version: int
+    state: State
+    address: str | None
+    """Where replies go, sealed."""
+    blocked: bool
+    """The user blocked the bot or opted out: nothing is sent until they write again."""
 
 
 @dataclass
 class Saved:
-    """What a batch writes of one conversation once its turns in the batch are done."""
+    """What `save` writes of one conversation once its turns are done."""
 
     id: str
     channel: str
@@ -50,31 +47,43 @@ class Saved:
     """The sealed address of its latest update, when one came with it."""
 
 
-async def load_many(
+async def load(
     session: AsyncSession, conversation_ids: Collection[str], *, now: dt.datetime, ttl: dt.timedelta
-) -> dict[str, tuple[int, State]]:
-    """(version, state) of these conversations, found and not expired (expired ones are
-    deleted), their rows locked for this transaction where the database can. Plain rows, not
-    ORM objects: a batch writes them back with `save_many`."""
-    found: dict[str, tuple[int, State]] = {}
+) -> dict[str, Stored]:
+    """These conversations, found and not expired (expired ones are deleted), their rows locked
+    for this transaction where the database can. Plain rows, not ORM objects: they are written
+    back with `save`."""
+    found: dict[str, Stored] = {}
     expired: list[str] = []
     for part in chunks(conversation_ids):
         rows = await core(
             session,
             select(
-                Conversation.id, Conversation.state, Conversation.version, Conversation.updated_at
+                Conversation.id,
+                Conversation.state,
+                Conversation.version,
+                Conversation.updated_at,
+                Conversation.address,
+                Conversation.blocked,
             )
             .where(among(session, Conversation.id, part))
             .with_for_update(),
         )
-        for cid, state, version, updated_at in rows:
+        for cid, state, version, updated_at, address, blocked in rows:
             if as_utc(updated_at) < now - ttl:
                 expired.append(cid)
             else:
-                found[cid] = (version or 0, State.from_json(dict(state)))
-    for part in chunks(expired):
-        await core(session, delete(Conversation).where(among(session, Conversation.id, part)))
+                found[cid] = Stored(
+                    version or 0, State.from_json(dict(state)), address, bool(blocked)
+                )
+    await delete_many(session, expired)
     return found
+
+
+async def delete_many(session: AsyncSession, conversation_ids: Collection[str]) -> None:
+    """Delete these conversations' rows (expired, or 'forget me')."""
+    for part in chunks(conversation_ids):
+        await core(session, delete(Conversation).where(among(session, Conversation.id, part)))
 
 
 _TABLE = cast(Table, Conversation.__table__)
@@ -89,7 +98,7 @@ SAVED = (
     "address",
     "blocked",
 )
-"""The columns `save_many` writes."""
+"""The columns `save` writes."""
 
 
 def _upsert(statement: Any) -> Any:
@@ -112,8 +121,9 @@ def _upsert(statement: Any) -> Any:
 SAVE = ManyRows(_TABLE, SAVED, _upsert)
 
 
-async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
-    """`save` for many conversations with one statement (see `_upsert`)."""
+async def save(session: AsyncSession, saved: Collection[Saved], now: dt.datetime) -> None:
+    """Store the conversations' new states with one statement: new ones inserted, the others
+    updated; an address given replaces the stored one and unblocks (see `_upsert`)."""
     if not saved:
         return
     rows = [
@@ -131,24 +141,6 @@ async def save_many(session: AsyncSession, saved: Collection[Saved], now: dt.dat
         for one in sorted(saved, key=lambda one: one.id)  # rows locked in one order
     ]
     await SAVE.execute(session, rows)
-
-
-def save(
-    session: AsyncSession,
-    row: Conversation | None,
-    conversation_id: str,
-    channel: str,
-    state: State,
-    now: dt.datetime,
-) -> Conversation:
-    if row is None:
-        row = Conversation(id=conversation_id, channel=channel, version=0, created_at=now, state={})
-        session.add(row)
-    row.state = state.to_json()
-    row.lang = state.lang
-    row.updated_at = now
-    row.version = (row.version or 0) + 1
-    return row
 
 
 async def purge_expired(session: AsyncSession, *, now: dt.datetime, ttl: dt.timedelta) -> int:

@@ -1,6 +1,7 @@
 """Batches of turns: many updates of many conversations in one transaction must answer, store and
-count exactly what processing them one at a time does, keep each conversation's order, leave
-"forget me" and blocking to the one-at-a-time path, and isolate an update that fails."""
+count exactly what processing them one at a time does (both run the one turn pipeline), keep each
+conversation's order, leave "forget me" and blocking after other updates of their conversation to
+the one-at-a-time path, and isolate an update that fails."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.delivery.tables import InboxItem, OutboxItem
 from bot.delivery.turns import Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.engine import Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming
 from bot.engine.state import State
 from bot.service.core import Core as App
@@ -184,16 +186,47 @@ async def test_forget_me_and_blocking_are_left_to_one_at_a_time(app: App) -> Non
         assert row is not None and row.blocked is False  # they wrote again after blocking
 
 
+async def test_forget_me_and_blocking_first_in_a_batch_are_done_in_it(app: App) -> None:
+    """As a conversation's first update in a batch, "forget me" and a block are its own turn of
+    the pipeline (the path of one update alone); what follows them waits for the next batch."""
+    turns = Turns(app.service, app.service.sessions)
+    await accept(app, updates(["f2", "k2"], SCRIPT[:3], 1))
+    assert (await turns.batch(1000)).done == 6
+    await accept(app, updates(["f2"], [(MESSAGE, "забудь меня"), (MESSAGE, "1")], 100))
+    await accept(app, [Inbound("telegram", "200", user_id="k2", kind=BLOCKED)])
+
+    outcome = await turns.batch(1000)
+    cids = {pseudonym(SECRET, "telegram", u): u for u in ("f2", "k2")}
+    assert [cids[c] for c in outcome.deferred] == ["f2"]  # after "forget me": left for later
+    assert (outcome.taken, outcome.done) == (3, 2)
+    assert await state_of(app, "f2") is None
+    assert (await replies(app, "f2"))[-1] == app.service.engine.texts.render(
+        "ru", "common.forgotten"
+    )
+    async with app.service.sessions() as session:
+        row = await session.get(Conversation, pseudonym(SECRET, "telegram", "k2"))
+        assert row is not None and row.blocked is True
+        linked = await session.scalars(
+            select(InboxItem.id).where(
+                InboxItem.conversation_id == pseudonym(SECRET, "telegram", "f2"),
+                InboxItem.done_at.is_not(None),
+            )
+        )
+        assert list(linked) == []  # its processed updates, "forget me" too, unlinked
+    assert (await turns.batch(1000)).done == 1  # the "1" after it: a new conversation
+    assert await state_of(app, "f2") is not None
+
+
 async def test_an_update_that_fails_holds_up_only_its_own_conversation(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = app.service.engine
     real = engine.handle
 
-    def handle(state: State, incoming: Incoming) -> Result:
+    def handle(state: State, incoming: Incoming, env: Environment | None = None) -> Result:
         if incoming.text == "boom":
             raise RuntimeError("a bug in the engine")
-        return real(state, incoming)
+        return real(state, incoming, env)
 
     monkeypatch.setattr(engine, "handle", handle)
     turns = Turns(app.service, app.service.sessions)
@@ -292,10 +325,10 @@ def failing_on(monkeypatch: pytest.MonkeyPatch, app: App, said: str) -> None:
     engine = app.service.engine
     real = engine.handle
 
-    def handle(state: State, incoming: Incoming) -> Result:
+    def handle(state: State, incoming: Incoming, env: Environment | None = None) -> Result:
         if incoming.text == said:
             raise RuntimeError(f"a bug in the engine, tripped by {said!r}")
-        return real(state, incoming)
+        return real(state, incoming, env)
 
     monkeypatch.setattr(engine, "handle", handle)
 

@@ -4,6 +4,7 @@ never fails and its state and messages stay valid."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -15,7 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from bot import LANGUAGES
 from bot.content import build_matcher
-from bot.engine.engine import MENU_CHOICE, SURVEY_DUE, Engine, Result
+from bot.engine.engine import MENU_CHOICE, Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing, ToOperator
 from bot.engine.model import SURVEY_FLOW, Bundle
 from bot.engine.options import OPERATOR_NUMBER, node_options
@@ -176,6 +178,8 @@ class Conversation(RuleBasedStateMachine):
         super().__init__()
         self.state = ENGINE.new_state()
         self.last: Result | None = None
+        self.env = Environment(dt.datetime(2026, 1, 15, tzinfo=dt.UTC), "2026-01")
+        self.months = 1
 
     def _apply(self, result: Result) -> None:
         check_result(self.state, result)
@@ -183,11 +187,11 @@ class Conversation(RuleBasedStateMachine):
 
     @rule(text=texts, hint=st.sampled_from([None, *LANGUAGES, "en", "", "ru-RU"]))
     def type_text(self, text: str, hint: str | None) -> None:
-        self._apply(ENGINE.handle(self.state, Incoming(text=text, lang_hint=hint)))
+        self._apply(ENGINE.handle(self.state, Incoming(text=text, lang_hint=hint), self.env))
 
     @rule()
     def send_a_sticker(self) -> None:
-        self._apply(ENGINE.handle(self.state, Incoming()))
+        self._apply(ENGINE.handle(self.state, Incoming(), self.env))
 
     @rule(data=st.data())
     def press_a_shown_button(self, data: st.DataObject) -> None:
@@ -195,7 +199,7 @@ class Conversation(RuleBasedStateMachine):
         if not shown:
             return
         option = data.draw(st.sampled_from(shown))
-        self._apply(ENGINE.handle(self.state, Incoming(choice=option.id)))
+        self._apply(ENGINE.handle(self.state, Incoming(choice=option.id), self.env))
 
     @rule(data=st.data())
     def type_a_shown_number(self, data: st.DataObject) -> None:
@@ -204,22 +208,22 @@ class Conversation(RuleBasedStateMachine):
         if not numbered or self.state.live:
             return
         option = data.draw(st.sampled_from(numbered))
-        by_number = ENGINE.handle(self.state, Incoming(text=str(option.number)))
-        by_button = ENGINE.handle(self.state, Incoming(choice=option.id))
+        by_number = ENGINE.handle(self.state, Incoming(text=str(option.number)), self.env)
+        by_button = ENGINE.handle(self.state, Incoming(choice=option.id), self.env)
         assert by_number.state == by_button.state  # typing the number is pressing the button
         assert [m.text for m in by_number.messages] == [m.text for m in by_button.messages]
         self._apply(by_number)
 
     @rule(choice=choices)
     def press_a_stale_or_foreign_button(self, choice: str) -> None:
-        self._apply(ENGINE.handle(self.state, Incoming(choice=choice)))
+        self._apply(ENGINE.handle(self.state, Incoming(choice=choice), self.env))
 
     @rule(
         lang=st.sampled_from([None, *LANGUAGES, "xx", "", "RU"]),
         hint=st.sampled_from([None, *LANGUAGES, "en"]),
     )
     def start(self, lang: str | None, hint: str | None) -> None:
-        result = ENGINE.start(self.state, lang=lang, lang_hint=hint)
+        result = ENGINE.start(self.state, lang=lang, lang_hint=hint, env=self.env)
         self._apply(result)
         assert result.messages
         if lang in LANGUAGES:
@@ -232,14 +236,15 @@ class Conversation(RuleBasedStateMachine):
     @rule(word=st.sampled_from([MENU_CHOICE, "меню", "menyu", "/menu", "MENU"]))
     def back_to_the_menu(self, word: str) -> None:
         incoming = Incoming(choice=word) if word == MENU_CHOICE else Incoming(text=word)
-        result = ENGINE.handle(self.state, incoming)
+        result = ENGINE.handle(self.state, incoming, self.env)
         self._apply(result)
         assert at_a_menu(result.state), result.state.node
         assert result.messages and not result.state.handover
 
     @rule()
     def survey_becomes_due(self) -> None:
-        self.state.marks[SURVEY_DUE] = "yes"  # what the service sets once a month
+        self.months += 1  # a month later: the questionnaire may be offered again
+        self.env = Environment(self.env.now, f"month-{self.months}")
 
     @precondition(lambda self: self.state.handover and not self.state.live)
     @rule()
@@ -264,7 +269,7 @@ class Conversation(RuleBasedStateMachine):
     @rule(ref=st.sampled_from(["gone.node", "menu.gone", "work_permit."]))
     def content_changes_under_the_conversation(self, ref: str) -> None:
         self.state.node = ref  # a node removed by an editor while the conversation was idle
-        self._apply(ENGINE.handle(self.state, Incoming(text="1")))
+        self._apply(ENGINE.handle(self.state, Incoming(text="1"), self.env))
 
     @invariant()
     def state_is_valid(self) -> None:

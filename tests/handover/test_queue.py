@@ -1,4 +1,4 @@
-"""The handover queue through the conversation service and the operators' desk: what opens a
+"""The handover queue through the turn pipeline and the operators' desk: what opens a
 request, the order operators see, atomic taking, timeouts, leaving, forgetting and retention."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bot.stats.counters import StatsSink
 from bot.stats.tables import OutcomeCount, ResponseTimeCount
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
+from tests.talking import say, turn
 
 MONDAY_NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # 12:00 in Moscow: hours are on
 
@@ -48,7 +49,7 @@ class Desked:
     async def say(self, user: str, *texts: str, channel: str = "telegram") -> list[str]:
         out: list[str] = []
         for typed in texts:
-            result = await self.app.service.handle(channel, user, Incoming(typed))
+            result = await say(self.app, channel, user, Incoming(typed))
             out += [m.text for m in result.messages]
             self.clock.now += dt.timedelta(seconds=1)
         return out
@@ -56,8 +57,9 @@ class Desked:
     async def started(self, user: str, channel: str = "telegram", lang: str | None = None) -> Any:
         """A (re)start: Telegram's /start, a web page opened without its stored conversation."""
         engine = self.app.service.engine
-        cid = self.app.service.conversation_id(channel, user)
-        return await self.app.service.run(cid, channel, lambda st: engine.start(st, lang=lang))
+        return await turn(
+            self.app, channel, user, lambda state, env: engine.start(state, lang=lang, env=env)
+        )
 
     async def start(self, user: str, lang: str | None = None) -> list[str]:
         return [m.text for m in (await self.started(user, lang=lang)).messages]
@@ -95,15 +97,7 @@ async def desked(tmp_path: Path, database_url: str) -> AsyncIterator[Desked]:
     app = await open_app(settings, sinks=[stats, sink])
     holder["app"] = app
     app.service.clock = clock
-    desk = Desk(
-        app.service.sessions,
-        lambda: app.service.engine,
-        Sealer(secret),
-        stats,
-        Notifier(),
-        ttl=app.service.ttl,
-        clock=clock,
-    )
+    desk = Desk(app.service, stats, Notifier())
     yield Desked(app, desk, clock)
     await app.close()
 

@@ -21,6 +21,7 @@ from bot.settings import StatsSettings
 from bot.stats.counters import StatsSink
 from bot.stats.tables import STAT_TABLES
 from tests.conftest import MINI, ROOT, make_settings
+from tests.talking import greet, say
 
 # 2026-11-23 12:00 in Moscow: the same day in UTC and in the hotline's time zone.
 NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -91,13 +92,13 @@ class Harness:
     sink: StatsSink
 
     async def say(self, user: str, text: str, *, channel: str = "terminal") -> Result:
-        return await self.app.service.handle(channel, user, Incoming(text=text))
+        return await say(self.app, channel, user, Incoming(text=text))
 
     async def start(
         self, user: str, lang: str = "ru", *, channel: str = "terminal", source: str | None = None
     ) -> Result:
         """A first contact as a channel adapter will make it: language and campaign known."""
-        return await self.app.service.greet(channel, user, lang=lang, source=source)
+        return await greet(self.app, channel, user, lang=lang, source=source)
 
     async def rows(self, model: type[Any]) -> set[tuple[Any, ...]]:
         """Every row of a statistics table as a tuple of its columns, in column order."""

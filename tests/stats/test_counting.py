@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import open_app
 from bot.conversation import Context
 from bot.engine.messages import Incoming, SurveyAnswered
 from bot.engine.state import State
@@ -22,7 +24,9 @@ from bot.stats.tables import (
     TopicCount,
 )
 from bot.storage.tables import Conversation
+from tests.conftest import make_settings
 from tests.stats.conftest import NOON, Harness
+from tests.talking import greet, say
 
 DAY = dt.date(2026, 11, 23)
 MONTH = "2026-11"
@@ -124,7 +128,7 @@ async def test_the_questionnaire_never_runs_without_a_yes(h: Harness) -> None:
     keys = await script(h, "anna", ["2", "1", "меню", "1", "1"])  # more answers: no new offer
     assert not SURVEY_QUESTIONS & set(keys)
     # A questionnaire button pressed without a yes (an old or forged button id) is not counted.
-    await h.app.service.handle("terminal", "anna", Incoming(choice="survey.gender:0"))
+    await say(h.app, "terminal", "anna", Incoming(choice="survey.gender:0"))
     assert await h.rows(SurveyCount) == {
         (MONTH, "offer", "offered", 1),
         (MONTH, "offer", "declined", 1),
@@ -150,6 +154,25 @@ async def test_the_questionnaire_is_offered_at_most_once_a_month(h: Harness) -> 
     offered = {(r[0], r[2]): r[3] for r in await h.rows(SurveyCount)}
     assert offered[(MONTH, "offered")] == 1
     assert offered[("2026-12", "offered")] == 1
+
+
+async def test_the_questionnaire_is_offered_with_statistics_off(
+    tmp_path: Path, database_url: str, stats_root: Path
+) -> None:
+    """The engine knows the month (the pipeline tells it): the statistics do not schedule it."""
+    settings = make_settings(tmp_path, database_url, CONTENT_ROOT=str(stats_root))
+    app = await open_app(settings, sinks=[])
+    try:
+        await greet(app, "terminal", "anna", lang="ru")
+        await say(app, "terminal", "anna", Incoming(text="2"))
+        result = await say(app, "terminal", "anna", Incoming(text="меню"))
+        assert result.messages[-1].key == "survey.offer"
+        await say(app, "terminal", "anna", Incoming(text="2"))  # no
+        await say(app, "terminal", "anna", Incoming(text="2"))
+        again = await say(app, "terminal", "anna", Incoming(text="меню"))
+        assert again.messages[-1].key != "survey.offer"  # once a month
+    finally:
+        await app.close()
 
 
 async def test_answers_are_counted_once_and_never_kept_with_the_conversation(h: Harness) -> None:

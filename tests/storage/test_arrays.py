@@ -16,7 +16,7 @@ from bot.delivery.tables import InboxItem, OutboxItem
 from bot.engine.messages import OptionOut, Outgoing
 from bot.engine.state import State
 from bot.service.core import Core as App
-from bot.storage.conversations import Saved, as_utc, save_many
+from bot.storage.conversations import Saved, as_utc, save
 from bot.storage.dialects import sqlite_rows
 from bot.storage.sealed import Sealer
 from bot.storage.tables import Conversation
@@ -47,11 +47,11 @@ async def test_upserted_states_and_times_read_back_as_written(app: App) -> None:
     now = dt.datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=dt.UTC)
     states = {f"c{n}": State(lang="uz", node="patent.start", vars={"n": str(n)}) for n in range(5)}
     async with app.service.sessions() as session, session.begin():
-        await save_many(session, [Saved(cid, "sms", s, 1) for cid, s in states.items()], now)
+        await save(session, [Saved(cid, "sms", s, 1) for cid, s in states.items()], now)
     later = now + dt.timedelta(seconds=1)
     states["c1"] = State(lang="tg", history=["a", "b"], marks={"stats:day": "2026-11-24"})
     async with app.service.sessions() as session, session.begin():
-        await save_many(session, [Saved("c1", "sms", states["c1"], 2, "sealed")], later)
+        await save(session, [Saved("c1", "sms", states["c1"], 2, "sealed")], later)
     async with app.service.sessions() as session:
         rows = (await session.scalars(select(Conversation).order_by(Conversation.id))).all()
     assert {row.id: State.from_json(row.state) for row in rows} == states

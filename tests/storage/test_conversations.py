@@ -11,9 +11,10 @@ from bot.engine.messages import Incoming
 from bot.engine.state import State
 from bot.service.core import Core as App
 from bot.service.core import open_core as open_app
-from bot.storage.conversations import Saved, load_many, save_many, set_blocked
+from bot.storage.conversations import Saved, load, save, set_blocked
 from bot.storage.tables import Conversation
 from tests.conftest import make_settings
+from tests.talking import greet, say
 
 USER = "+79161234567"
 
@@ -23,13 +24,13 @@ async def test_restart_resumes_where_the_conversation_was(
 ) -> None:
     settings = make_settings(tmp_path, database_url)
     first = await open_app(settings)
-    await first.service.greet("telegram", USER, lang="ru")
-    await first.service.handle("telegram", USER, Incoming(text="2"))  # registration
+    await greet(first, "telegram", USER, lang="ru")
+    await say(first, "telegram", USER, Incoming(text="2"))  # registration
     await first.close()
 
     second = await open_app(settings)  # a new process: migrations re-run, state read back
     try:
-        result = await second.service.handle("telegram", USER, Incoming(text="1"))  # Uzbekistan
+        result = await say(second, "telegram", USER, Incoming(text="1"))  # Uzbekistan
         assert result.messages[0].topic == "registration"
         assert result.state.vars == {"citizenship": "UZ"}
     finally:
@@ -37,8 +38,8 @@ async def test_restart_resumes_where_the_conversation_was(
 
 
 async def test_no_raw_user_id_is_stored(app: App) -> None:
-    await app.service.greet("sms", USER, lang="uz")
-    await app.service.handle("sms", USER, Incoming(text="1"))
+    await greet(app, "sms", USER, lang="uz")
+    await say(app, "sms", USER, Incoming(text="1"))
     async with app.service.sessions() as session:
         rows = (await session.execute(select(Conversation))).scalars().all()
         dump = " ".join(
@@ -58,28 +59,28 @@ async def test_same_user_on_another_channel_is_another_conversation(app: App) ->
 
 
 async def test_idle_conversation_expires(app: App) -> None:
-    await app.service.greet("telegram", USER, lang="tg")
-    await app.service.handle("telegram", USER, Incoming(text="2"))
+    await greet(app, "telegram", USER, lang="tg")
+    await say(app, "telegram", USER, Incoming(text="2"))
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     app.service.clock = lambda: later
-    result = await app.service.handle("telegram", USER, Incoming(text="салом"))
+    result = await say(app, "telegram", USER, Incoming(text="салом"))
     assert result.state.lang is None  # a fresh first contact: asked for the language again
     assert len(result.messages[0].options) == 3
 
 
 async def test_forget_deletes_the_row(app: App) -> None:
-    await app.service.greet("telegram", USER, lang="ru")
-    result = await app.service.handle("telegram", USER, Incoming(text="удалить мои данные"))
+    await greet(app, "telegram", USER, lang="ru")
+    result = await say(app, "telegram", USER, Incoming(text="удалить мои данные"))
     assert "удалены" in result.messages[0].text
     async with app.service.sessions() as session:
         count = (await session.execute(text("SELECT COUNT(*) FROM conversations"))).scalar_one()
     assert count == 0
 
 
-async def test_save_many_inserts_updates_and_unblocks(app: App) -> None:
+async def test_save_inserts_updates_and_unblocks(app: App) -> None:
     now = dt.datetime.now(dt.UTC)
     async with app.service.sessions() as session, session.begin():
-        await save_many(
+        await save(
             session,
             [
                 Saved("a", "telegram", State(lang="ru"), 1, "sealed-a"),
@@ -89,11 +90,11 @@ async def test_save_many_inserts_updates_and_unblocks(app: App) -> None:
         )
         await set_blocked(session, "a", True)
     async with app.service.sessions() as session, session.begin():
-        loaded = await load_many(session, ["a", "b", "c"], now=now, ttl=dt.timedelta(days=1))
-        assert {cid: version for cid, (version, _) in loaded.items()} == {"a": 1, "b": 1}
-        assert loaded["a"][1].lang == "ru"
+        loaded = await load(session, ["a", "b", "c"], now=now, ttl=dt.timedelta(days=1))
+        assert {cid: one.version for cid, one in loaded.items()} == {"a": 1, "b": 1}
+        assert loaded["a"].state.lang == "ru"
         later = now + dt.timedelta(minutes=1)
-        await save_many(
+        await save(
             session,
             [
                 Saved("a", "telegram", State(lang="uz"), 3),
@@ -114,12 +115,12 @@ async def test_save_many_inserts_updates_and_unblocks(app: App) -> None:
     assert rows["a"].state == State(lang="uz").to_json()
 
 
-async def test_load_many_deletes_expired(app: App) -> None:
+async def test_load_deletes_expired(app: App) -> None:
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     async with app.service.sessions() as session, session.begin():
-        await save_many(session, [Saved("old", "telegram", State(), 1)], long_ago)
+        await save(session, [Saved("old", "telegram", State(), 1)], long_ago)
     async with app.service.sessions() as session, session.begin():
         now = dt.datetime.now(dt.UTC)
-        assert await load_many(session, ["old"], now=now, ttl=dt.timedelta(days=30)) == {}
+        assert await load(session, ["old"], now=now, ttl=dt.timedelta(days=30)) == {}
     async with app.service.sessions() as session:
         assert (await session.scalars(select(Conversation))).all() == []

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.engine.state import State
 from bot.service.core import Core as App
 from bot.storage import jsontext
-from bot.storage.conversations import Saved, load_many, save_many
+from bot.storage.conversations import Saved, load, save
 from bot.storage.tables import Conversation
 
 ODD = "x\ud800y"
@@ -38,9 +38,9 @@ async def test_a_state_holding_a_lone_surrogate_is_saved_and_loaded(app: App) ->
     now = dt.datetime.now(dt.UTC)
     states = {"c1": State(lang="ru", vars={"typed": ODD}), "c2": State(lang="tg")}
     async with app.service.sessions() as session, session.begin():
-        await save_many(session, [Saved(cid, "telegram", s, 1) for cid, s in states.items()], now)
+        await save(session, [Saved(cid, "telegram", s, 1) for cid, s in states.items()], now)
     async with app.service.sessions() as session, session.begin():
-        loaded = await load_many(session, list(states), now=now, ttl=dt.timedelta(days=1))
+        loaded = await load(session, list(states), now=now, ttl=dt.timedelta(days=1))
         raw = (await session.scalars(select(Conversation.state).order_by(Conversation.id))).all()
-    assert {cid: state for cid, (_, state) in loaded.items()} == states
+    assert {cid: one.state for cid, one in loaded.items()} == states
     assert [State.from_json(dict(one)) for one in raw] == list(states.values())

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from bot import DEFAULT_LANGUAGE
 from bot.channels.rendering import render_sms
 from bot.channels.sms.paging import paginate
 from bot.conversation import Step
+from bot.delivery.inbound import Body
 from bot.engine.commands import variants
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Event, OptedOut, Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import OPTED_OUT, State
@@ -73,12 +74,12 @@ class SmsShaper:
             self._words = (bundle, SmsWords(bundle))
         return self._words[1]
 
-    def __call__(self, inner: Step, body: dict[str, Any]) -> Step:
+    def __call__(self, inner: Step, body: Body) -> Step:
         engine = self.engine()
-        told = body.get("opt_out")
-        word = told if told in WORDS else self.words(engine.bundle).find(body.get("text"))
+        told = body.opt_out
+        word = told if told in WORDS else self.words(engine.bundle).find(body.text)
 
-        def step(state: State) -> Result:
+        def step(state: State, env: Environment) -> Result:
             st = state.copy()
             take_stored_pages(st)
             lang = st.lang or DEFAULT_LANGUAGE
@@ -91,7 +92,7 @@ class SmsShaper:
                 return Result(st, confirm, counted)
             if word == "start":
                 was_stopped = st.marks.pop(STOPPED, None) is not None
-                result = engine.start(st)
+                result = engine.start(st, env=env)
                 if was_stopped:
                     result.messages.insert(0, Outgoing(say(lang, "sms.started")))
                 return self.paged(result, engine)
@@ -108,7 +109,7 @@ class SmsShaper:
                 options = engine.options(st).options
                 text, sms = say(lang, "sms.no_more"), say(lang, "sms.no_more", sms=True)
                 return self.paged(Result(st, [Outgoing(text, options, sms_text=sms)]), engine)
-            return self.paged(inner(state), engine)
+            return self.paged(inner(state, env), engine)
 
         return step
 

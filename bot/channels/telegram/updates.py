@@ -48,8 +48,8 @@ def read(data: Any) -> Inbound:
         inbound = _inbound(data)
     except PARSE_ERRORS as error:
         raise MalformedUpdate(f"not a valid update: {error!r}") from error
-    for name, value in inbound.body().items():
-        if not isinstance(value, str):
+    for name, value in vars(inbound.body()).items():
+        if value is not None and not isinstance(value, str):
             raise MalformedUpdate(f"not a valid update: {name} is not a string")
     return inbound
 

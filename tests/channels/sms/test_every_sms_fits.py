@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,7 +22,9 @@ from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import fold_for_sms, sms_cost
 from bot.content import build_engine
 from bot.conversation import finished, joined
+from bot.delivery.inbound import Body
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.model import MENU_FLOW, Bundle
 from bot.engine.state import State
@@ -35,6 +38,7 @@ from bot.stats.counters import StatsSink
 from bot.storage import conversations
 from bot.storage.sealed import Sealer
 from tests.conftest import make_settings
+from tests.talking import turn
 
 SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.UTC)
 MONDAY_NOON = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -52,12 +56,10 @@ class Phone:
     async def send(self, user: str, text: str) -> list[str]:
         engine = self.app.service.engine
 
-        def inner(state: State) -> Result:
-            return engine.handle(state, Incoming(text))
+        def inner(state: State, env: Environment) -> Result:
+            return engine.handle(state, Incoming(text), env)
 
-        cid = self.app.service.conversation_id("sms", user)
-        step = self.shaper(inner, {"text": text})
-        result = await self.app.service.run(cid, "sms", step)
+        result = await turn(self.app, "sms", user, self.shaper(inner, Body(text=text)))
         return [render_sms(m) for m in result.messages]
 
     def hint(self, lang: str) -> str:
@@ -140,7 +142,8 @@ def shaped(engine: Engine, state: State, messages: list[Outgoing]) -> tuple[list
     """What the SMS channel sends for these messages: the first page, and the state holding the
     pages still waiting for MORE."""
     shaper = SmsShaper(lambda: engine, MAX)
-    result = finished(shaper(lambda st: Result(st, list(messages)), {"text": "x"})(state))
+    step = shaper(lambda state, env: Result(state, list(messages)), Body(text="x"))
+    result = finished(step(state, Environment.at(MONDAY_NOON, ZoneInfo("Europe/Moscow"))))
     return [render_sms(m) for m in result.messages], result.state
 
 
@@ -232,5 +235,6 @@ async def test_more_after_the_last_page_says_so_and_never_reaches_an_operator(
         assert "\n0 " in reply and phone.hint(lang) not in reply
     cid = phone.app.service.conversation_id("sms", "u")
     async with phone.app.service.sessions() as session:
-        _, state = await conversations.load(session, cid, now=phone.now, ttl=phone.app.service.ttl)
-    assert state is not None and not state.handover and state.misses == 0
+        found = await conversations.load(session, [cid], now=phone.now, ttl=phone.app.service.ttl)
+    state = found[cid].state
+    assert not state.handover and state.misses == 0
