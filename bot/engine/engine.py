@@ -20,6 +20,7 @@ from bot.engine.messages import (
     HandoverResumed,
     Incoming,
     LanguageChosen,
+    MatchUnsure,
     NotUnderstood,
     OperatorRequested,
     OptionOut,
@@ -299,6 +300,7 @@ class _Turn:
         elif understood.best is not None and understood.best.topic in self.b.flows:
             self.act(Action("topic", understood.best.topic))
         elif understood.candidates:
+            self.events.append(MatchUnsure(text, self.st.lang))
             self.suggest([g.topic for g in understood.candidates if g.topic in self.b.flows])
         else:
             self.not_understood(text)
@@ -460,7 +462,7 @@ class _Turn:
         topics; the request is made only if the user chooses it (danger signs never get here:
         they reach a human at once)."""
         self.st.misses += 1
-        self.events.append(NotUnderstood(self.st.misses))
+        self.events.append(NotUnderstood(self.st.misses, text, self.st.lang))
         key = "common.not_understood"
         if self.st.misses >= 2:
             self.st.misses = 0
