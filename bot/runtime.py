@@ -36,6 +36,7 @@ from bot.delivery.sender import OutboxSender
 from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper, Turns
 from bot.delivery.worker import InboxWorker
+from bot.misses.sink import misses_sinks
 from bot.engine.model import Bundle
 from bot.operators.accounts import announce_first_operator
 from bot.operators.desk import Desk
@@ -68,12 +69,13 @@ ELSEWHERE_NEEDS_POSTGRES = (
 
 
 async def open_service(settings: Settings) -> tuple[App, StatsSink]:
-    """The app with the sinks every turn feeds: the statistics and the operator queue."""
+    """The app with the sinks every turn feeds: the statistics, the operator queue and (unless
+    MISSES_LOG is off) the misses log."""
     stats = StatsSink(StatsConfig.from_settings(settings))
     hours = Hours(settings.hotline)
     secret = settings.resolved_secret_key()
     handovers = HandoverSink(lambda: app.service.engine, hours, Sealer(secret))
-    app = await open_app(settings, sinks=[stats, handovers])
+    app = await open_app(settings, sinks=[stats, handovers, *misses_sinks(settings)])
     return app, stats
 
 

@@ -7,6 +7,7 @@
 - Handovers to an operator and their transcripts are deleted TRANSCRIPT_RETENTION_DAYS (default
   30) after closing, and at once when their conversation is gone; expired operator logins and
   login failures older than a day are deleted.
+- Messages the bot did not understand (scrubbed, for editors) are deleted 30 days after their day.
 - Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
   identify nobody, but what is not needed any more is not kept.
 """
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import outbox
 from bot.delivery.inbox import purge_done
+from bot.misses import store as misses
 from bot.operators import accounts, queue
 from bot.settings import Settings
 from bot.stats.config import StatsConfig
@@ -60,6 +62,7 @@ async def purge(
     retention = dt.timedelta(days=settings.operators.transcript_retention_days)
     deleted["handovers"] = await queue.purge(session, now, retention)
     deleted["operator_sessions"] = await accounts.purge(session, now)
+    deleted["missed_messages"] = await misses.purge_old(session, now, settings)
     cutoff = stats_cutoff(now, config)
     for model in DAILY_TABLES:
         table: Any = model.__table__
