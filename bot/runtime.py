@@ -36,8 +36,8 @@ from bot.delivery.sender import OutboxSender
 from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper, Turns
 from bot.delivery.worker import InboxWorker
-from bot.misses.sink import misses_sinks
 from bot.engine.model import Bundle
+from bot.misses.sink import misses_sinks
 from bot.operators.accounts import announce_first_operator
 from bot.operators.desk import Desk
 from bot.operators.hours import Hours

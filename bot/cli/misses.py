@@ -18,6 +18,7 @@ from bot import LANGUAGES
 from bot.app import build_matcher
 from bot.cli.lint import report
 from bot.engine.loader import load_bundle
+from bot.engine.problems import Problem
 from bot.lint.checks import lint
 from bot.misses.grouping import Group, group
 from bot.misses.store import RETENTION, read
@@ -112,7 +113,6 @@ def run_teach(args: argparse.Namespace) -> int:
         print(f"{path}: no such file", file=sys.stderr)
         return 1
     original = path.read_text(encoding="utf-8")
-    before = {str(p) for p in lint(root, settings) if p.severity == "error"}
     try:
         taught = teach(root, args.lang, args.topic, args.phrase)
     except TeachError as exc:
@@ -124,9 +124,8 @@ def run_teach(args: argparse.Namespace) -> int:
     warnings = [p for p in problems if p.severity != "error"]
     for line in report(errors, warnings, verbose=False):
         print(line)
-    if {str(p) for p in errors} - before:
-        path.write_text(original, encoding="utf-8")
-        print(f"{path}: put back as it was: the new keyword brought the errors above")
+    if errors and _brought_errors(root, settings, path, original, errors):
+        print(f"{path}: put back as it was: the new keyword brought errors")
         return 1
     bundle, _ = load_bundle(root)
     best = build_matcher(bundle).understand(taught.phrase, args.lang).best
@@ -137,3 +136,17 @@ def run_teach(args: argparse.Namespace) -> int:
             f" {args.topic}; check with: python -m bot match --lang {args.lang}"
         )
     return 1 if errors else 0
+
+
+def _brought_errors(
+    root: Path, settings: Settings, path: Path, original: str, errors: list[Problem]
+) -> bool:
+    """Whether `errors` include one the content had not before the keyword (compared without
+    positions, which the new line moves); when so, `path` is left as it was."""
+    taught = path.read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    before = {(p.pos.path, p.message) for p in lint(root, settings) if p.severity == "error"}
+    if {(p.pos.path, p.message) for p in errors} - before:
+        return True
+    path.write_text(taught, encoding="utf-8")
+    return False
