@@ -16,6 +16,7 @@ from bot.engine.state import State
 from bot.misses.sink import MissesSink, misses_sinks
 from bot.misses.store import read
 from bot.misses.tables import MissedMessage
+from bot.runtime import open_service
 from bot.stats.purge import purge_now
 from bot.storage.database import migrate, open_engine, sessions
 from tests.conftest import make_settings
@@ -109,3 +110,13 @@ async def test_texts_go_thirty_days_after_their_day(tmp_path: Path, database_url
         assert sorted(m.text for m in kept) == ["t0", "t29"]
     finally:
         await db.dispose()
+
+
+async def test_the_service_feeds_the_log_unless_it_is_off(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    for switch, fed in (("on", True), ("off", False), ("OFF", False), ("no", False)):
+        app, _ = await open_service(make_settings(tmp_path, url, MISSES_LOG=switch))
+        try:
+            assert any(isinstance(s, MissesSink) for s in app.service.sinks) is fed, switch
+        finally:
+            await app.close()
