@@ -7,8 +7,9 @@ can take it back from them:
 - patronymics and surname endings (-ович, -овна, o'g'li, qizi, -зода);
 - document numbers: a word mixing letters and digits, a number after "№", a short capital series
   before a number ("AA 1234567");
-- every capitalised word inside a sentence (a name, a place, a company), except short all-capital
-  abbreviations of up to four letters (РВП, ВНЖ, ДМС, НДФЛ): editors need those;
+- every capitalised word inside a sentence (a name, a place, a company) and every initial ("И."),
+  except short all-capital abbreviations of up to four letters (РВП, ВНЖ, ДМС, НДФЛ): editors
+  need those; a full stop after an initial or a one-letter abbreviation ("г.") ends no sentence;
 - every run of digits becomes `#`, and numbers written in groups (a phone number) become one `#`.
 What is left is case-folded and cut to MAX_LENGTH characters. Names written in lower case with no
 introduction are not recognised: PRIVACY.md says so.
@@ -95,10 +96,11 @@ _MIXED = re.compile(r"(?<!\w)(?=[\w\-]*\d)(?=[\w\-]*[^\W\d_])[\w\-]+")
 _TOKEN = re.compile(_WORD)
 _DIGITS = re.compile(r"\d+")
 _NUMBER_GROUPS = re.compile(r"\+?#(?:[\s\-.()/]*#)+\)?")
-_REPEATED = re.compile(r"(<(?:link|email|name|number)>)(?:[\s,]*\1)+")
+_REPEATED = re.compile(r"(<(?:link|email|name|number)>)(?:[\s,.]*\1)+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([,.!?;:])")
 _OPENERS = " \t\"'«»“”„()-–—"
-_SENTENCE_ENDS = ".!?…\n"
+_SENTENCE_ENDS = "!?…\n"
+_ONE_LETTER_STOP = re.compile(r"(?<!\w)\w\.$")
 ABBREVIATION_MAX = 4
 """All-capital words up to this long are kept as abbreviations (РВП, ВНЖ, ДМС, НДФЛ)."""
 
@@ -126,21 +128,38 @@ def scrub(text: str) -> str:
 
 
 def _capitalised_words(text: str) -> str:
-    """Capitalised words inside a sentence become NAME; a sentence's first word stays (it is
-    capitalised by grammar, not because it is a name), as do short abbreviations."""
+    """Capitalised words inside a sentence become NAME, and so do initials ("И."); a sentence's
+    first word stays (it is capitalised by grammar, not because it is a name), as do short
+    abbreviations."""
     parts: list[str] = []
     last = 0
     for m in _TOKEN.finditer(text):
         word = m.group(0)
-        if not word[0].isupper() or (word.isupper() and len(word) <= ABBREVIATION_MAX):
+        if not word[0].isupper():
             continue
-        before = text[: m.start()].rstrip(_OPENERS)
-        if not before or before[-1] in _SENTENCE_ENDS:
+        initial = len(word) == 1 and text.startswith(".", m.end())
+        abbreviation = word.isupper() and len(word) <= ABBREVIATION_MAX
+        if not initial and (abbreviation or _starts_sentence(text, m.start())):
             continue
         parts += [text[last : m.start()], NAME]
         last = m.end()
     parts.append(text[last:])
     return "".join(parts)
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` begins a sentence: the text's start, or after ! ? … or a line
+    break, or after a full stop and a space unless the stop ends an initial or a one-letter
+    abbreviation ("И.И. Иванов", "г. Москва")."""
+    before = text[:start]
+    stripped = before.rstrip(_OPENERS)
+    if not stripped or stripped[-1] in _SENTENCE_ENDS:
+        return True
+    return (
+        stripped[-1] == "."
+        and len(stripped) < len(before)
+        and not _ONE_LETTER_STOP.search(stripped)
+    )
 
 
 def _placeholders_removed(text: str) -> str:

@@ -61,3 +61,16 @@ def test_nothing_but_placeholders_is_not_kept() -> None:
 def test_long_texts_are_cut() -> None:
     kept = scrub("очень длинный вопрос про патент " * 40)
     assert len(kept) <= MAX_LENGTH and kept.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("работодатель И.И. Иванов не платит", "работодатель <name> не платит"),
+        ("живу в г. Москва. Нужен патент", "живу в г. <name>. нужен патент"),
+        ("живу в г.Москва, нужен патент", "живу в г.<name>, нужен патент"),
+        ("Нужен патент. Где его взять?", "нужен патент. где его взять"),
+    ],
+)
+def test_initials_and_abbreviations_do_not_start_a_sentence(text: str, kept: str) -> None:
+    assert scrub(text) == kept
