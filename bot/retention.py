@@ -7,6 +7,7 @@
 - Handovers to an operator and their transcripts are deleted TRANSCRIPT_RETENTION_DAYS (default
   30) after closing, and at once when their conversation is gone; expired operator logins and
   login failures older than a day are deleted.
+- Messages the bot did not understand (scrubbed, for editors) are deleted 30 days after their day.
 - Statistics counters are deleted after STATS_RETENTION_MONTHS (default 36) whole months: they
   identify nobody, but what is not needed any more is not kept.
 """
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import outbox
 from bot.delivery.inbox import purge_done
+from bot.misses import store as misses
 from bot.operators import accounts, queue
 from bot.settings import Settings
 from bot.stats.retention import purge_counters
@@ -42,6 +44,7 @@ async def purge(session: AsyncSession, now: dt.datetime, settings: Settings) -> 
     retention = dt.timedelta(days=settings.operators.transcript_retention_days)
     deleted["handovers"] = await queue.purge(session, now, retention)
     deleted["operator_sessions"] = await accounts.purge(session, now)
+    deleted["missed_messages"] = await misses.purge_old(session, now, settings)
     deleted.update(await purge_counters(session, now, settings.stats))
     return deleted
 

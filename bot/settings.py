@@ -143,6 +143,9 @@ class Settings:
     """Requests one client address may have waiting for an answer at once (more: 429). Above what
     a platform opens in a burst: Telegram posts a bot's webhooks over up to 100 connections (40 by
     default) from a few addresses; 32 refused a legitimate burst of 100."""
+    misses_log: bool = True
+    """Keep messages the bot did not understand, scrubbed, for editors (bot/misses/); MISSES_LOG=off
+    keeps none."""
     hotline: HotlineSettings = field(default_factory=HotlineSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
@@ -180,6 +183,7 @@ class Settings:
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip(),
             body_timeout_seconds=float(env.get("BODY_TIMEOUT_SECONDS", "10")),
             open_requests_per_address=int(env.get("OPEN_REQUESTS_PER_ADDRESS", "128")),
+            misses_log=_on(env.get("MISSES_LOG", "on")),
             hotline=hotline,
             telegram=TelegramSettings(
                 token=env.get("TELEGRAM_BOT_TOKEN", ""),
@@ -248,3 +252,8 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(nbytes))
         return path.read_text().strip()
+
+
+def _on(value: str) -> bool:
+    """A switch's value: off, 0, false and no (any case) turn it off; anything else leaves it on."""
+    return value.strip().lower() not in ("off", "0", "false", "no")

@@ -6,13 +6,25 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from bot.cli import chat, graph, lint, match, operator, poster, purge, report, serve, work
+from bot.cli import (
+    chat,
+    graph,
+    lint,
+    match,
+    misses,
+    operator,
+    poster,
+    purge,
+    report,
+    serve,
+    work,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (chat, lint, graph, report, purge, match, serve, work, poster, operator):
+    for module in (chat, lint, graph, report, purge, match, misses, serve, work, poster, operator):
         module.add_parser(sub)
     return parser
 

@@ -23,6 +23,7 @@ from bot.engine.messages import (
     HandoverResumed,
     Incoming,
     LanguageChosen,
+    MatchUnsure,
     NotUnderstood,
     OperatorRequested,
     OptionOut,
@@ -312,6 +313,7 @@ class _Turn:
         elif understood.best is not None and understood.best.topic in self.bundle.flows:
             self.act(Action(Act.TOPIC, understood.best.topic))
         elif understood.candidates:
+            self.events.append(MatchUnsure(text, self.state.lang))
             self.suggest([g.topic for g in understood.candidates if g.topic in self.bundle.flows])
         else:
             self.not_understood(text)
@@ -495,7 +497,7 @@ class _Turn:
         topics; the request is made only if the user chooses it (danger signs never get here:
         they reach a human at once)."""
         self.state.misses += 1
-        self.events.append(NotUnderstood(self.state.misses))
+        self.events.append(NotUnderstood(self.state.misses, text, self.state.lang))
         key = "common.not_understood"
         if self.state.misses >= 2:
             self.state.misses = 0

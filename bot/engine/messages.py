@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,21 @@ class LanguageChosen:
 
 @dataclass(frozen=True)
 class NotUnderstood:
+    """A text matched no topic; `count` is the misses in a row. `text` and `lang` (the
+    conversation's, None before one is chosen) are for the editors' misses log, which scrubs
+    them; they do not take part in comparing events."""
+
     count: int
+    text: str = field(default="", compare=False)
+    lang: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class MatchUnsure:
+    """A text was matched to no topic for sure: the best few were offered (for the misses log)."""
+
+    text: str
+    lang: str | None
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,7 @@ Event = (
     | HandoverResumed
     | LanguageChosen
     | NotUnderstood
+    | MatchUnsure
     | ForgetRequested
     | OptedOut
     | SurveyOffered

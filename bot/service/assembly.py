@@ -22,6 +22,7 @@ from bot import heap
 from bot.channels import registry
 from bot.channels.base import Channel, ChannelNeeds, ChannelPlugin
 from bot.content import Content
+from bot.conversation import EventSink
 from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
 from bot.delivery.sender import OutboxSender
@@ -29,6 +30,7 @@ from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper, Turns
 from bot.delivery.worker import InboxWorker
 from bot.engine.model import Bundle
+from bot.misses.sink import misses_sinks
 from bot.operators.console_deps import ConsoleDeps
 from bot.operators.desk import Desk
 from bot.operators.hours import Hours
@@ -167,7 +169,8 @@ async def assemble(
     content = load_content(settings)
     stats = StatsSink(settings.stats)
     handovers = HandoverSink(content.current, Hours(settings.hotline), sealer)
-    core = await open_core(settings, sinks=[stats, handovers], content=content, sealer=sealer)
+    sinks: list[EventSink] = [stats, handovers, *misses_sinks(settings)]
+    core = await open_core(settings, sinks=sinks, content=content, sealer=sealer)
     signals = Signals(dsn)
     elections: dict[str, Election] = {}
 
