@@ -9,7 +9,6 @@ import sys
 from typing import Any, TextIO
 
 from bot import LANGUAGES
-from bot.app import open_app
 from bot.channels.rendering import render_plain, render_sms
 from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import sms_cost
@@ -19,6 +18,7 @@ from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.problems import ContentError
 from bot.pipeline import Turn, greeting, replying
+from bot.service.core import open_core as open_app
 from bot.settings import Settings
 
 CHANNEL = "terminal"

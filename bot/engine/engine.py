@@ -10,12 +10,14 @@ understanding of a topic; what is left is 'not understood'.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from bot import LANGUAGES
 from bot.engine.acts import Act
 from bot.engine.commands import CommandWords, variants
 from bot.engine.environment import Environment
+from bot.engine.language_guess import LanguageGuess
 from bot.engine.messages import (
     AUTHOR_OPERATOR,
     Event,
@@ -86,6 +88,11 @@ class Engine:
         self.commands = CommandWords(bundle)
         self._options: dict[tuple[object, ...], OptionSet] = {}
         """The buttons of each place, once built (content is fixed for an engine's life)."""
+
+    @cached_property
+    def language_guess(self) -> LanguageGuess:
+        """Tells a message's language from the words of this content (built on first use)."""
+        return LanguageGuess.from_bundle(self.bundle)
 
     def options(self, state: State) -> OptionSet:
         """The buttons at `state`'s place: `node_options`, remembered by what it depends on."""
@@ -236,15 +243,72 @@ class _Turn:
         self.events.append(ToOperator(text))
 
     def _choose_language(self, incoming: Incoming) -> None:
+        """A conversation without a language. A new user's first message is often their
+        question: when its language can be told from it (`language_guess.py`), it is answered
+        in that language at once, the other languages one tap away; when not, the language is
+        asked and the question kept, to be answered once they choose."""
         picked = None
         if incoming.choice and incoming.choice.startswith("lang:"):
             picked = incoming.choice[5:]
-        elif incoming.text:
-            picked = self._language_by_text(incoming.text)
-        if picked in LANGUAGES:
-            self.choose_language(picked)
-        else:
+        elif incoming.text and incoming.text.strip():
+            text = incoming.text[:TEXT_LIMIT]
+            picked = self._language_by_text(text)
+            if picked is None:
+                told = self.engine.language_guess(text)
+                if told is not None and self._answerable(text, told):
+                    self._answer_first(told, text, offer_others=True)
+                    return
+                if told is not None:
+                    self.choose_language(told, offer_others=True)
+                    return
+                self.state.question = text[:VAR_LIMIT]  # the latest is the one to answer
+        question, self.state.question = self.state.question, None
+        if picked not in LANGUAGES:
+            self.state.question = question
             self.ask_language()
+        elif question is not None and self._answerable(question, picked):
+            self._answer_first(picked, question, offer_others=False)
+        else:
+            self.choose_language(picked)
+
+    def _answerable(self, text: str, lang: str) -> bool:
+        """Whether a first message asks something the bot can act on in `lang` (a greeting
+        alone is not: it gets the welcome and the menu)."""
+        command = self.engine.commands.find(text)
+        if command is not None:
+            return command in (Act.OPERATOR, Act.HELP)  # not 'forget me' before anything
+        understood = self.engine.understanding.understand(text, lang)
+        return understood.danger or understood.best is not None or bool(understood.candidates)
+
+    def _answer_first(self, lang: str, text: str, *, offer_others: bool) -> None:
+        """Answer a first message in `lang`: the welcome joined to the answer."""
+        self.state.lang = lang
+        self.events.append(LanguageChosen(lang))
+        before = len(self.out)
+        self._text(text)
+        if len(self.out) == before:
+            self.menu()
+        first = self.out[before]
+        welcome = self.engine.texts.render(lang, "common.welcome")
+        sms_welcome = self.engine.texts.render(lang, "common.welcome", sms=True)
+        self.out[before] = replace(
+            first,
+            text=f"{welcome}\n\n{first.text}",
+            sms_text=f"{sms_welcome}\n{first.sms_text or first.text}",
+        )
+        if offer_others:
+            last = self.out[-1]
+            self.out[-1] = replace(last, options=last.options + self._other_languages(lang))
+
+    def _other_languages(self, lang: str) -> tuple[OptionOut, ...]:
+        """Buttons to switch to the languages other than `lang` (unnumbered: typed numbers
+        keep meaning what the message lists)."""
+        name = "common.language.name"
+        return tuple(
+            OptionOut(f"lang:{code}", self.engine.texts.render(code, name), -1)
+            for code in LANGUAGES
+            if code != lang
+        )
 
     def _language_by_text(self, text: str) -> str | None:
         forms = variants(text)
@@ -463,14 +527,8 @@ class _Turn:
         self.enter(self.bundle.menu_ref, remember=False)
         first = self.out[-1]
         options = first.options
-        if offer_others:  # buttons only: typed numbers keep meaning what the menu lists
-            options += tuple(
-                OptionOut(
-                    f"lang:{code}", self.engine.texts.render(code, "common.language.name"), -1
-                )
-                for code in LANGUAGES
-                if code != lang
-            )
+        if offer_others:
+            options += self._other_languages(lang)
         self.out[-1] = Outgoing(
             f"{welcome}\n\n{first.text}",
             options,

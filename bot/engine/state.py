@@ -38,6 +38,9 @@ class State:
     marks: dict[str, str] = field(default_factory=dict)
     """Bookkeeping of services around the engine (e.g. what statistics counted today)."""
     pages: list[str] = field(default_factory=list)
+    question: str | None = None
+    """A new user's first message, kept while they are asked their language (it could not be
+    told from it), to be answered once they choose."""
     """The rest of the bot's last reply, a page to send each time the person asks for more:
     a channel that cuts long replies (SMS, on MORE) keeps them here. The bot's own text,
     never the person's."""

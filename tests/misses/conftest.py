@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, open_app
 from bot.engine.messages import Incoming
 from bot.misses.sink import misses_sinks
 from bot.misses.tables import MissedMessage
+from bot.service.core import Core as App
+from bot.service.core import open_core as open_app
+from tests import talking
 from tests.conftest import make_settings
 
 NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -26,9 +28,8 @@ class Log:
 
     async def say(self, user: str, text: str, *, lang: str = "ru") -> None:
         """A conversation in `lang` (a first contact), then `text` typed."""
-        service = self.app.service
-        await service.greet("terminal", user, lang=lang)
-        await service.handle("terminal", user, Incoming(text=text))
+        await talking.greet(self.app, "terminal", user, lang=lang)
+        await talking.say(self.app, "terminal", user, Incoming(text=text))
 
     async def rows(self) -> list[tuple[dt.date, str, str, str, int]]:
         async with self.app.service.sessions() as session:

@@ -7,17 +7,17 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from bot.runtime import open_service
-from bot.stats.purge import purge_now
 from sqlalchemy import insert, inspect
 
-from bot.app import open_app
-from bot.conversation import Context
+from bot.conversation import Batch, Context
 from bot.engine.messages import MatchUnsure, NotUnderstood
 from bot.engine.state import State
 from bot.misses.sink import MissesSink, misses_sinks
 from bot.misses.store import read
 from bot.misses.tables import MissedMessage
+from bot.retention import purge_now
+from bot.service.assembly import assemble
+from bot.service.core import open_core as open_app
 from bot.storage.database import migrate, open_engine, sessions
 from tests.conftest import make_settings
 from tests.misses.conftest import NOON, Log
@@ -62,7 +62,7 @@ async def test_unsure_matches_are_kept_too_and_batches_write_once(log: Log) -> N
     (sink,) = service.sinks
     assert isinstance(sink, MissesSink)
     async with service.sessions() as session, session.begin():
-        batch = await service.prepare(session, ["a", "b"])
+        batch = Batch()  # one run's turns share it; the sink writes once at its finish
         for cid in ("a", "b"):
             ctx = Context(cid, "sms", State(lang="uz"), NOON, batch=batch)
             await sink.record(session, ctx, [MatchUnsure("Patent Toshkentda qancha?", "uz")])
@@ -115,8 +115,9 @@ async def test_texts_go_thirty_days_after_their_day(tmp_path: Path, database_url
 async def test_the_service_feeds_the_log_unless_it_is_off(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     for switch, fed in (("on", True), ("off", False), ("OFF", False), ("no", False)):
-        app, _ = await open_service(make_settings(tmp_path, url, MISSES_LOG=switch))
+        services = await assemble(make_settings(tmp_path, url, MISSES_LOG=switch), plugins=[])
         try:
-            assert any(isinstance(s, MissesSink) for s in app.service.sinks) is fed, switch
+            sinks = services.conversations.sinks
+            assert any(isinstance(s, MissesSink) for s in sinks) is fed, switch
         finally:
-            await app.close()
+            await services.close()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import open_app
 from bot.conversation import Context
 from bot.engine.messages import Incoming, SurveyAnswered
 from bot.engine.state import State
+from bot.service.core import open_core as open_app
 from bot.stats.tables import (
     ContactCount,
     EscalationCount,
