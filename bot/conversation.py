@@ -1,5 +1,5 @@
 """What a conversation turn gives the sinks that record it, and what they give back: the
-contract between the turn pipeline (`bot/pipeline.py`) and the statistics and the operator
+contract between the turn pipeline (`bot/delivery/pipeline.py`) and the statistics and the operator
 queue. A sink learns what happened in a conversation, never who it is.
 """
 

@@ -4,9 +4,9 @@ tests of the engine's effects on storage, statistics and the queue need."""
 from __future__ import annotations
 
 from bot.conversation import Step
+from bot.delivery.pipeline import Turn, greeting, replying
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming
-from bot.pipeline import Turn, greeting, replying
 from bot.service.core import Core as App
 
 

@@ -14,10 +14,10 @@ from bot.channels.sms.shaping import SmsShaper
 from bot.channels.sms_segments import sms_cost
 from bot.conversation import Step
 from bot.delivery.inbound import Body
+from bot.delivery.pipeline import Turn, greeting, replying
 from bot.engine.engine import Result
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.problems import ContentError
-from bot.pipeline import Turn, greeting, replying
 from bot.service.core import open_core as open_app
 from bot.settings import Settings
 

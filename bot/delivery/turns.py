@@ -1,5 +1,5 @@
 """From accepted updates to conversation turns: claim them, have the turn pipeline
-(`bot/pipeline.py`) run them (states, sinks, replies in the outbox) and mark them processed, all
+(`pipeline.py`) run them (states, sinks, replies in the outbox) and mark them processed, all
 in one transaction, so a crash at any point either redoes the whole turn or finds it done.
 
 `batch` claims many updates of many conversations; `handle` claims one, a batch of one: both go
@@ -24,12 +24,12 @@ from bot import LANGUAGES
 from bot.conversation import Step
 from bot.delivery import inbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED, Body
+from bot.delivery.pipeline import Pipeline, Ran, Turn, TurnFailed
 from bot.delivery.tables import InboxItem
 from bot.engine.engine import Result
 from bot.engine.environment import Environment
 from bot.engine.messages import Incoming, Outgoing
 from bot.engine.state import State
-from bot.pipeline import Pipeline, Ran, Turn, TurnFailed
 from bot.storage.conversations import as_utc, set_blocked
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,9 @@ bot, or put it back in the queue; and the periodic return of requests left unans
 
 Each action is one transaction: the handover, the conversation's state (the engine decides what
 the user is told), the statistics and the outbox change together; what happens to the
-conversation is a turn of the turn pipeline (`bot/pipeline.py`), as a user's message is. The
-user's reply goes out on their own channel through the same outbox the bot uses; the operator
-never sees an address.
+conversation is a turn of the turn pipeline (`bot/delivery/pipeline.py`), as a user's message
+is. The user's reply goes out on their own channel through the same outbox the bot uses; the
+operator never sees an address.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Context, EventSink, Step
+from bot.delivery.pipeline import Pipeline, Ran, Turn
 from bot.engine.engine import Result
 from bot.engine.environment import Environment
 from bot.engine.messages import Event, Outgoing
@@ -26,7 +27,6 @@ from bot.engine.state import State
 from bot.operators import queue
 from bot.operators.notify import Notifier
 from bot.operators.tables import CLOSED, OPERATOR, QUEUED, TAKEN, Handover, Operator
-from bot.pipeline import Pipeline, Ran, Turn
 from bot.stats.counters import StatsSink
 from bot.storage import conversations
 from bot.storage.sealed import Sealer

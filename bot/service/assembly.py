@@ -25,6 +25,7 @@ from bot.content import Content
 from bot.conversation import EventSink
 from bot.delivery.election import Election
 from bot.delivery.inbox import Intake
+from bot.delivery.pipeline import Pipeline
 from bot.delivery.sender import OutboxSender
 from bot.delivery.signals import Signals
 from bot.delivery.turns import Acknowledge, Shaper, Turns
@@ -36,7 +37,6 @@ from bot.operators.desk import Desk
 from bot.operators.hours import Hours
 from bot.operators.notify import Notifier
 from bot.operators.sink import HandoverSink
-from bot.pipeline import Pipeline
 from bot.service.core import Core, load_content, open_core
 from bot.settings import Settings
 from bot.stats.counters import StatsSink

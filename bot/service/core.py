@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.content import Content, build_engine
 from bot.conversation import EventSink
+from bot.delivery.pipeline import Pipeline
 from bot.engine.loader import load_or_raise
 from bot.engine.model import Bundle
-from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.stats.counters import StatsSink
 from bot.storage.database import migrate, open_engine, sessions

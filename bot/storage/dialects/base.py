@@ -8,8 +8,8 @@ COMMIT, the lock around migrations, a log file to empty), it calls the `Dialect`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy import Dialect as SQLAlchemyDialect
@@ -18,13 +18,24 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-if TYPE_CHECKING:
-    from bot.storage.many_rows import ManyRows
-
 T = TypeVar("T", str, int)
 
 Upsert = sqlite.Insert | postgresql.Insert
 """An INSERT that takes `on_conflict_do_update` / `on_conflict_do_nothing` and `excluded`."""
+
+
+class RowsSpec(Protocol):
+    """What a dialect needs of a many-rows statement (`bot/storage/many_rows.py`): the table,
+    the columns given for each row, and what comes after the values (ON CONFLICT, RETURNING)."""
+
+    @property
+    def table(self) -> Table: ...
+
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def finish(self) -> Callable[[Any], Any]: ...
 
 
 class RowsWriter(Protocol):
@@ -58,7 +69,7 @@ class Dialect(ABC):
         """`column IN values` as this database plans and prepares best."""
 
     @abstractmethod
-    def rows_writer(self, rows: ManyRows, dialect: SQLAlchemyDialect) -> RowsWriter:
+    def rows_writer(self, rows: RowsSpec, dialect: SQLAlchemyDialect) -> RowsWriter:
         """How `rows`'s statement writes many rows at once here (built once per `ManyRows`)."""
 
     @abstractmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -25,10 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.storage import jsontext
-from bot.storage.dialects.base import Dialect
-
-if TYPE_CHECKING:
-    from bot.storage.many_rows import ManyRows
+from bot.storage.dialects.base import Dialect, RowsSpec
 
 T = TypeVar("T", str, int)
 
@@ -74,7 +71,7 @@ class Postgresql(Dialect):
         prepares again on every batch: a tenth of a `work` process's time under a burst."""
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
-    def rows_writer(self, rows: ManyRows, dialect: SQLAlchemyDialect) -> UnnestRows:
+    def rows_writer(self, rows: RowsSpec, dialect: SQLAlchemyDialect) -> UnnestRows:
         return UnnestRows(rows)
 
     async def autocommit(self, session: AsyncSession) -> None:
@@ -98,7 +95,7 @@ class UnnestRows:
     and planned again by PostgreSQL). `INSERT ... SELECT FROM unnest(arrays)` is one text for
     any number of rows, prepared once per connection, and one execution for all of them."""
 
-    def __init__(self, rows: ManyRows) -> None:
+    def __init__(self, rows: RowsSpec) -> None:
         self.table = rows.table
         self.columns = rows.columns
         source = unnest_rows(rows.table, rows.columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, Table, bindparam, event
 from sqlalchemy import Dialect as SQLAlchemyDialect
@@ -16,11 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.storage import jsontext, sqlite_inline
-from bot.storage.dialects.base import Dialect
+from bot.storage.dialects.base import Dialect, RowsSpec
 from bot.storage.dialects.sqlite_rows import SqliteRows
-
-if TYPE_CHECKING:
-    from bot.storage.many_rows import ManyRows
 
 T = TypeVar("T", str, int)
 
@@ -64,7 +61,7 @@ class Sqlite(Dialect):
         # own while the statement is built, a cost per value and per batch
         return column.in_(bindparam(None, list(values), type_=column.type, expanding=True))
 
-    def rows_writer(self, rows: ManyRows, dialect: SQLAlchemyDialect) -> SqliteRows:
+    def rows_writer(self, rows: RowsSpec, dialect: SQLAlchemyDialect) -> SqliteRows:
         return SqliteRows(rows, dialect)
 
     async def autocommit(self, session: AsyncSession) -> None:

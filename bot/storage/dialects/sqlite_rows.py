@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Dialect as SQLAlchemyDialect
 from sqlalchemy import bindparam
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:
-    from bot.storage.many_rows import ManyRows
+from bot.storage.dialects.base import RowsSpec
 
 SQLITE_PARAMETERS = 32_766
 """Bound parameters SQLite takes in one statement (since 3.32)."""
@@ -26,7 +25,7 @@ class SqliteRows:
     values that repeat down a column (a batch's timestamps) are converted once. In-process, a
     batch's conversation upsert went from 42.6 to 29.5 us per update."""
 
-    def __init__(self, rows: ManyRows, dialect: SQLAlchemyDialect) -> None:
+    def __init__(self, rows: RowsSpec, dialect: SQLAlchemyDialect) -> None:
         self.rows = rows
         self.dialect = dialect
         statement = rows.finish(sqlite_insert(rows.table))
