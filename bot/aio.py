@@ -12,8 +12,7 @@ T = TypeVar("T")
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run` on uvloop's event loop where it is installed, as uvicorn runs `serve`:
-    its C loop spends about a tenth less CPU per turn than asyncio's own (measured on the
-    turns of a burst)."""
+    its C loop spends less CPU per turn than asyncio's own (figures: bench/README.md)."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows

@@ -1,9 +1,8 @@
 """The garbage collector in a long-running process.
 
 What a process holds after start-up (modules, compiled queries, the content and the engine built
-from it) lives until it stops, yet every full collection would walk all of it again; under a
-burst that was a sixth of a turn's time (0.36-0.43 s of 2.4-2.7 s for 6,000 turns, measured with
-`gc.callbacks`). `settle` collects once and then leaves what survived out of later collections
+from it) lives until it stops, yet every full collection would walk all of it again, a large
+share of a turn's time under a burst (figures: bench/README.md). `settle` collects once and then leaves what survived out of later collections
 (`gc.freeze`), and lets more objects be allocated between collections of the youngest generation,
 so fewer short-lived objects of a request or a batch live long enough to be walked again.
 """

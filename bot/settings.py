@@ -142,7 +142,7 @@ class Settings:
     open_requests_per_address: int = 128
     """Requests one client address may have waiting for an answer at once (more: 429). Above what
     a platform opens in a burst: Telegram posts a bot's webhooks over up to 100 connections (40 by
-    default) from a few addresses; 32 refused a legitimate burst of 100."""
+    default) from a few addresses, and a legitimate burst must not be refused."""
     misses_log: bool = True
     """Keep messages the bot did not understand, scrubbed, for editors (bot/misses/); MISSES_LOG=off
     keeps none."""

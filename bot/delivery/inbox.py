@@ -55,7 +55,7 @@ class Intake:
         anywhere.
         `flushes`: transactions storing updates at once (1 on SQLite, which writes one at
         a time; on PostgreSQL more, so a request arriving while one commits need not wait for
-        it: 1,938 accepted and processed updates/s became 2,281 in the benchmark's `pg1w`)."""
+        it)."""
         self.flushes = flushes
         self.sessions = sessions
         self.secret = secret
@@ -196,7 +196,7 @@ STORE = ManyRows(
     ).returning(_INBOX.c.channel, _INBOX.c.external_id),
 )
 """Intake's INSERT: on PostgreSQL one statement text for any number of rows (see
-`bot/storage/many_rows.py`), where a multi-row VALUES list was a new text, rendered and planned
+`bot/storage/many_rows.py`): a multi-row VALUES list would be a new text, rendered and planned
 again, for each batch size."""
 
 

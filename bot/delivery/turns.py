@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.conversation import Step
 from bot.delivery import inbox
 from bot.delivery.inbound import BLOCKED, MESSAGE, START, UNBLOCKED, Body
@@ -212,7 +212,7 @@ class Turns:
             if state.live:
                 return step(state, env)
             # before a language is chosen: the app's language, else the engine's own fallback
-            lang = state.lang or (hint if hint in LANGUAGES else "ru")
+            lang = state.lang or (hint if hint in LANGUAGES else DEFAULT_LANGUAGE)
             notice = [Outgoing(engine.texts.render(lang, TOO_FAST))] if over == 1 else []
             return Result(state, notice, [])
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.engine.acts import Act
 from bot.engine.commands import CommandWords, variants
 from bot.engine.environment import Environment
@@ -151,7 +151,7 @@ class Engine:
         """The operator ended the handover (closed it or handed it back): the bot says so and
         shows the menu; from now on it answers again."""
         turn = _Turn(self, state.copy())
-        lang = turn.state.lang or "ru"
+        lang = turn.state.lang or DEFAULT_LANGUAGE
         turn.menu()
         menu = turn.out[-1]
         notice = self.texts.render(lang, notice_key)
@@ -169,7 +169,7 @@ class Engine:
         `name`" with the display name the operator chose), with a button back to the menu (a
         button only: a number typed in SMS is an answer to the operator). The SMS text carries
         the signature; other channels show `signature` their own way."""
-        lang = state.lang or "ru"
+        lang = state.lang or DEFAULT_LANGUAGE
         if name:
             signature = self.texts.render(lang, SIGNED, extra={"name": name})
         else:
@@ -184,7 +184,7 @@ class Engine:
 
     def menu_button(self, state: State) -> tuple[OptionOut, ...]:
         """The one button of a conversation a human has: back to the menu."""
-        label = self.texts.render(state.lang or "ru", "common.nav.menu")
+        label = self.texts.render(state.lang or DEFAULT_LANGUAGE, "common.nav.menu")
         return (OptionOut(MENU_CHOICE, label, -1),)
 
 
@@ -237,7 +237,9 @@ class _Turn:
             if command in LIVE_COMMANDS:
                 self.act(Action(command))
                 return
-            if self.engine.understanding.understand(text, self.state.lang or "ru").danger:
+            if self.engine.understanding.understand(
+                text, self.state.lang or DEFAULT_LANGUAGE
+            ).danger:
                 self.state.urgent = True
                 self.events.append(OperatorRequested(urgent=True, reason="danger"))
         self.events.append(ToOperator(text))
@@ -352,7 +354,7 @@ class _Turn:
         if action is not None:
             self.act(action)
             return
-        understood = self.engine.understanding.understand(text, self.state.lang or "ru")
+        understood = self.engine.understanding.understand(text, self.state.lang or DEFAULT_LANGUAGE)
         if understood.danger:
             self.escalate(urgent=True, reason="danger")
             self.events.append(ToOperator(text))
@@ -369,7 +371,9 @@ class _Turn:
                 self.say(NOTED, self.current_options())
             return
         labels = [o.label for o in options.options if o.number != 0]
-        fuzzy = self.engine.understanding.match_option(text, labels, self.state.lang or "ru")
+        fuzzy = self.engine.understanding.match_option(
+            text, labels, self.state.lang or DEFAULT_LANGUAGE
+        )
         if fuzzy is not None:
             self.act(options.pairs[fuzzy[0]][1])
         elif understood.best is not None and understood.best.topic == "operator":
@@ -427,10 +431,12 @@ class _Turn:
     def _forget(self, action: Action) -> None:
         lang = self.state.lang
         if self.state.handover:
-            self.withdrawn = lang or "ru"
+            self.withdrawn = lang or DEFAULT_LANGUAGE
         self.state = State(lang=None)
         self.events.append(ForgetRequested())
-        self.out.append(Outgoing(self.engine.texts.render(lang or "ru", "common.forgotten")))
+        self.out.append(
+            Outgoing(self.engine.texts.render(lang or DEFAULT_LANGUAGE, "common.forgotten"))
+        )
 
     def enter(self, ref: str, *, remember: bool = True) -> None:
         node = self.bundle.node(ref)
@@ -473,7 +479,7 @@ class _Turn:
         """Leaving the handover node, by any way, withdraws the request for a human (the user
         is told, see `say_withdrawn`)."""
         if self.state.handover and self.withdrawn is None:
-            self.withdrawn = self.state.lang or "ru"
+            self.withdrawn = self.state.lang or DEFAULT_LANGUAGE
         self.state.handover = self.state.live = self.state.urgent = self.state.noted = False
 
     def say_withdrawn(self) -> None:
@@ -500,8 +506,8 @@ class _Turn:
             self.events.append(LanguageChosen(lang))
         self.events.append(HandoverResumed())
         if self.state.live:
-            text = self.engine.texts.render(self.state.lang or "ru", TAKEN)
-            sms = self.engine.texts.render(self.state.lang or "ru", TAKEN, sms=True)
+            text = self.engine.texts.render(self.state.lang or DEFAULT_LANGUAGE, TAKEN)
+            sms = self.engine.texts.render(self.state.lang or DEFAULT_LANGUAGE, TAKEN, sms=True)
             self.out.append(
                 Outgoing(text, self.engine.menu_button(self.state), sms_text=sms, key=TAKEN)
             )
@@ -591,7 +597,7 @@ class _Turn:
     def say(
         self, key: str, options: OptionSet, *, topic: str | None = None, escalate: bool = False
     ) -> None:
-        lang = self.state.lang or "ru"
+        lang = self.state.lang or DEFAULT_LANGUAGE
         self.out.append(
             Outgoing(
                 text=self.engine.texts.render(lang, key),

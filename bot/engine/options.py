@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot import LANGUAGES
+from bot import DEFAULT_LANGUAGE, LANGUAGES
 from bot.engine.acts import Act
 from bot.engine.commands import variants
 from bot.engine.messages import OptionOut
@@ -52,7 +52,7 @@ class OptionSet:
 
 
 def node_options(bundle: Bundle, texts: Texts, st: State) -> OptionSet:
-    lang = st.lang or "ru"
+    lang = st.lang or DEFAULT_LANGUAGE
     pairs: list[tuple[OptionOut, Action]] = []
 
     def add(option_id: str, label_key: str, action: Action) -> None:

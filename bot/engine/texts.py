@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from babel.dates import format_date, format_time, get_day_names, get_timezone_location
 from babel.numbers import format_currency, format_decimal
 
+from bot import DEFAULT_LANGUAGE
 from bot.engine.model import Bundle, Value
 from bot.settings import HotlineSettings
 
@@ -111,7 +112,7 @@ class Texts:
 
     def known_placeholders(self, key: str | None = None) -> set[str]:
         """Placeholders a text may use: settings and values, and for `key` its runtime ones."""
-        return set(self._fills["ru"]) | set(RUNTIME_PLACEHOLDERS.get(key or "", ()))
+        return set(self._fills[DEFAULT_LANGUAGE]) | set(RUNTIME_PLACEHOLDERS.get(key or "", ()))
 
     def has(self, lang: str, key: str) -> bool:
         return key in self.bundle.texts.get(lang, {})
@@ -131,7 +132,9 @@ class Texts:
         return cached
 
     def _render(self, lang: str, key: str, sms: bool, extra: Mapping[str, str] | None) -> str:
-        entry = self.bundle.texts.get(lang, {}).get(key) or self.bundle.texts["ru"].get(key)
+        entry = self.bundle.texts.get(lang, {}).get(key) or self.bundle.texts[DEFAULT_LANGUAGE].get(
+            key
+        )
         if entry is None:
             return key
         raw = entry.sms if sms and entry.sms else entry.text

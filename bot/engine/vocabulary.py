@@ -81,8 +81,7 @@ def similarity(typed: str, word: str) -> float:
 
     Every rule wants the words to start alike (equal, a stem of at least three letters starting
     the other, a plausible typo): most pairs a menu's labels make with a typed text do not, and
-    are answered before the memo is consulted (in the benchmark's burst, one pair in eleven
-    reaches it)."""
+    are answered before the memo is consulted, so few pairs reach it."""
     first, other = typed[:1], word[:1]
     if first != other and not (first in VOWELS and other in VOWELS):
         return 0.0

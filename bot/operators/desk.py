@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import DEFAULT_LANGUAGE
 from bot.conversation import Context, EventSink, Step
 from bot.delivery.pipeline import Pipeline, Ran, Turn
 from bot.engine.engine import Result
@@ -220,7 +221,7 @@ class Desk:
         """A content text about the operator, from the bot (with the button back to the menu,
         as the operator's own messages have)."""
         engine = self.pipeline.engine
-        lang = state.lang or "ru"
+        lang = state.lang or DEFAULT_LANGUAGE
         return Outgoing(
             engine.texts.render(lang, key),
             engine.menu_button(state),

@@ -8,7 +8,7 @@ in the statistics tables, which hold counts only.
 The questionnaire's monthly rhythm is the engine's (it is told the month); the sink counts offers,
 and answers only after a "yes".
 
-Operator tools (a later console) call `count_outcome` and `count_response_time`.
+The operator desk calls `count_outcome` and `count_response_time`.
 """
 
 from __future__ import annotations

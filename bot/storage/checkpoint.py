@@ -12,7 +12,7 @@ that is readable in any file of the database.
 
 The checkpoint runs on the connection every database call of this process queues for, on the
 event loop's thread (`sqlite_inline`): it takes what copying the pages written since the last one
-takes (see the README for figures). Another process's reader or writer (a `python -m bot purge`
+takes (figures: bench/README.md). Another process's reader or writer (a `python -m bot purge`
 beside `serve`) can keep it from finishing: it then fails nothing, waits for nothing and is
 tried again next time. PostgreSQL keeps no such file of ours: nothing is done there (PRIVACY.md
 says what its own WAL and dead rows keep)."""

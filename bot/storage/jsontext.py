@@ -2,9 +2,8 @@
 
 A batch of turns writes every conversation's state and every reply's body as JSON text and
 reads states back. orjson writes the same values (compact, UTF-8 rather than \\u escapes)
-several times faster than the standard library: a batch's CPU per update went down by about 7%
-(in-process, 6,000 burst updates: 0.140-0.148 to 0.131-0.133 ms on SQLite, 0.114-0.115 to
-0.106-0.107 on PostgreSQL). What it refuses, the standard library still does, so nothing
+several times faster than the standard library, a visible share of a batch's CPU per update
+(figures: bench/README.md). What it refuses, the standard library still does, so nothing
 stored before or sent by a hostile client becomes unwritable or unreadable: a lone surrogate
 (JSON allows "\\ud800", UTF-8 cannot hold it), and on writing an integer beyond 64 bits (read
 back, orjson makes it a float; the columns hold texts, flags and small counts)."""

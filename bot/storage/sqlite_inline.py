@@ -2,10 +2,9 @@
 
 aiosqlite runs every call (open a cursor, execute, fetch, close, commit) in a thread of its own
 and wakes the event loop for each result. A call of this service's takes microseconds in
-SQLite, the hand-over about 55 µs of CPU, and a statement through SQLAlchemy makes four or five
-of them (measured: 277 µs of CPU for `SELECT 1` through the engine, 28 µs with this module,
-0.7 µs in sqlite3 itself). In a short benchmark run `serve` went from 0.305 to 0.240 ms of CPU
-per update.
+SQLite, the hand-over costs far more CPU than the call, and a statement through SQLAlchemy makes
+four or five of them; running them inline is the larger part of a turn's database cost saved
+(figures: bench/README.md).
 
 `connect` gives SQLAlchemy's aiosqlite dialect (through `async_creator`) an object with
 aiosqlite's interface whose calls run sqlite3 directly, with no busy timeout. A call that finds
@@ -16,7 +15,7 @@ Until that call is over, the connection's next calls wait behind it, in order, e
 task that made it was cancelled.
 
 The price: a statement that itself runs long (a purge of a month of rows) holds the event loop
-for as long, where before it held only the one connection every database call queues for.
+for as long, where in a thread it would hold only the one connection every call queues for.
 
 No public interface of SQLAlchemy gives this cost. `async_creator` is public, but what it
 returns must be aiosqlite's connection, and the dialect reaches into it for private names

@@ -1,8 +1,8 @@
 """The replies kept for a web visitor with no page open: at most MAX_WAITING.
 
 A reply to the web chat is delivered only to an open page; for a visitor with none it waits in
-the outbox until one opens. A script posting without reading its replies made them pile up
-(2,052 undeliverable replies after one flood). Once MAX_WAITING wait for a visitor who has no
+the outbox until one opens. A script posting without reading its replies would make them pile
+up without end. Once MAX_WAITING wait for a visitor who has no
 page open, their next message is refused (429) instead of processed. This rather than dropping
 the oldest replies: nothing already answered is lost (a person back after a while reads all of
 it), the refused sender knows at once (the page retries a 429 by itself), and no turn, outbox

@@ -2,8 +2,8 @@
 few times a second at most, a script sending more only fills the inbox.
 
 A visitor is only a cookie, and cookies cost nothing to make: a script minting a fresh one
-whenever its bucket runs dry got round the per-visitor limit (500 cookies from one client posted
-85 messages/s, and another visitor waited 788 ms for a reply instead of 43). So the client
+whenever its bucket runs dry would get round a per-visitor limit alone, and slow everyone
+else's replies (`tests/hostile/test_cookie_flood.py`). So the client
 address is limited too: how many messages it sends, and how many visitors new to it post from
 it. Many people can share one address (a carrier's NAT, a hostel's Wi-Fi), so these limits are
 far above what a few people chatting at once need, and far below what a flood needs.

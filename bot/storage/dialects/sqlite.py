@@ -88,8 +88,7 @@ def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA temp_store=MEMORY")
     # The log is copied into the database file every 10,000 pages (40 MB) instead of 1,000: a
     # page written again and again under a burst (an index's, a counter's) is copied and synced
-    # once in ten times as many commits. In-process, on 21,000 updates, the two took CPU per
-    # update from 0.1206 to 0.110-0.114 ms (write calls 163k -> 115k, syncs 143 -> 23).
+    # once in ten times as many commits (figures for both settings: bench/README.md).
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     # What a deleted row or an erased text held is overwritten with zeros, in its page and in
     # pages freed (a long text's overflow pages): set here, not left to how the library was
