@@ -3,8 +3,9 @@
 What a process holds after start-up (modules, compiled queries, the content and the engine built
 from it) lives until it stops, yet every full collection would walk all of it again, a large
 share of a turn's time under a burst (figures: bench/README.md). `settle` collects once and
-then leaves what survived out of later collections (`gc.freeze`), and lets more objects be allocated between collections of the youngest generation,
-so fewer short-lived objects of a request or a batch live long enough to be walked again.
+then leaves what survived out of later collections (`gc.freeze`), and lets more objects be
+allocated between collections of the youngest generation, so fewer short-lived objects of a
+request or a batch live long enough to be walked again.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ class Sealer:
         """A text on the delivery path (every reply is sealed once and opened once): AES-256-GCM,
         an authenticated cipher like Fernet's AES-CBC with HMAC, in one call of the library
         instead of Fernet's several (a third of its CPU per reply). The nonce is random (96
-        bits): safe for about 2^32 texts under one key, far beyond what an outbox sees before BOT_SECRET_KEY changes."""
+        bits): safe for about 2^32 texts under one key, far beyond what an outbox sees before
+        BOT_SECRET_KEY changes."""
         nonce = os.urandom(_NONCE)
         sealed = self._texts.encrypt(nonce, value.encode(), None)
         return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
