@@ -1,6 +1,6 @@
 """The channels: each a package (`telegram/`, `sms/`, `web/`) that turns a platform's input into
 neutral `Inbound` updates and neutral replies into what the platform shows, behind the small
-interface in `base.py`, listed in `registry.py`.
+interface in `base.py`, found by `registry.py`.
 
 Adding a channel (say `whatsapp`):
 1. its settings: a frozen `WhatsappSettings` section in `bot/settings.py`, read in `from_env`
@@ -11,6 +11,6 @@ Adding a channel (say `whatsapp`):
    `PLUGIN = ChannelPlugin(name, configured, routes, open)`, where `open` builds the running
    channel (its `OutboxSender`, and an acknowledgement or a shaper if the platform needs them)
    from `ChannelNeeds`;
-3. one line in `registry.py`.
-Nothing else names a channel: the assembly opens, wakes, runs and stops every registered one.
+and nothing else: `registry.py` finds every package with a `plugin.py`, and the assembly
+opens, wakes, runs and stops every one the settings turn on.
 """

@@ -5,13 +5,16 @@ bot's reply, with no edit anywhere else."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import bot.channels
 from bot.channels import registry
 from bot.channels.base import ChannelNeeds, ChannelPlugin, Job
 from bot.delivery.inbound import Inbound
@@ -81,7 +84,7 @@ LOOP_PLUGIN = ChannelPlugin(LOOP, lambda settings: True, loop_routes, LoopChanne
 
 
 def test_the_registry_holds_the_shipped_channels() -> None:
-    assert [plugin.name for plugin in registry.PLUGINS] == ["telegram", "sms", "web"]
+    assert [plugin.name for plugin in registry.PLUGINS] == ["sms", "telegram", "web"]
     assert [plugin.name for plugin in registry.configured(Settings())] == ["web"]
 
 
@@ -101,3 +104,24 @@ async def test_a_fourth_channel_plugs_in(tmp_path: Path, database_url: str) -> N
             await asyncio.sleep(0.05)
         assert channel.transport.sent
         assert {address for address, _ in channel.transport.sent} == {"alice"}
+
+
+def test_a_channel_package_is_found_without_naming_it_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new package under bot/channels/ with a plugin.py is a channel: the registry finds it
+    (here the package lives in a temporary folder added to the channels' search path)."""
+    package = tmp_path / "pigeon"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "plugin.py").write_text(
+        "from bot.channels.base import ChannelPlugin\n"
+        "PLUGIN = ChannelPlugin('pigeon', lambda settings: True, lambda settings: [], None)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(bot.channels, "__path__", [*bot.channels.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "bot.channels.pigeon.plugin", raising=False)
+    names = [plugin.name for plugin in registry.discover()]
+    assert names == ["pigeon", "sms", "telegram", "web"]
+    for module in ("bot.channels.pigeon.plugin", "bot.channels.pigeon"):
+        sys.modules.pop(module, None)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.routing import Route
 
-from bot.channels.base import ChannelNeeds, ChannelPlugin, Job
+from bot.channels.base import ChannelNeeds, Job
 from bot.channels.web.hub import Hub
 from bot.channels.web.routes import chat_routes
 from bot.channels.web.transport import CHANNEL, WebTransport
@@ -114,7 +114,3 @@ def routes(settings: Settings) -> list[Route]:
 
 def open_web(needs: ChannelNeeds) -> WebChannel:
     return WebChannel(needs.sessions, needs.secret, needs.sealer)
-
-
-PLUGIN = ChannelPlugin(CHANNEL, lambda settings: True, routes, open_web)
-"""Always on: the web chat needs nothing configured."""
