@@ -35,7 +35,7 @@ from bot.engine.messages import (
     ToOperator,
     TopicReached,
 )
-from bot.engine.model import OPERATOR_FLOW, SURVEY_FLOW, Bundle, Node
+from bot.engine.model import OPERATOR_FLOW, SURVEY_FLOW, Bundle, Node, Option
 from bot.engine.options import Action, OptionSet, node_options
 from bot.engine.state import (
     ANSWERS_LIMIT,
@@ -46,9 +46,13 @@ from bot.engine.state import (
     State,
 )
 from bot.engine.texts import Texts
+from bot.engine.translit import words
 from bot.engine.understanding import NoUnderstanding, Understanding
 
 TEXT_LIMIT = 2000
+FACT_PREFIX = 5
+"""Letters a typed word and an option's label word must start with alike to name it (spelling
+skeletons: "Таджикистана", "таджик" and "Tojikiston" all start "tajik"/"tojik"...)."""
 """Longer messages are read only this far: enough for any question, cheap to match."""
 BRANCH_HOPS = 20
 MENU_CHOICE = "nav:menu"
@@ -201,6 +205,9 @@ class _Turn:
         self.withdrawn: str | None = None
         """The language to say it in, when the user's choice ended their request for a human
         during this turn."""
+        self.heard: str | None = None
+        """The free text that opened a topic this turn: what it states answers the topic's
+        questions (`known_answer`)."""
         gone = (
             state.node and not state.node.startswith("@") and self.bundle.node(state.node) is None
         )
@@ -379,6 +386,7 @@ class _Turn:
         elif understood.best is not None and understood.best.topic == "operator":
             self.escalate(urgent=False, reason="asked")
         elif understood.best is not None and understood.best.topic in self.bundle.flows:
+            self.heard = text
             self.act(Action(Act.TOPIC, understood.best.topic))
         elif understood.candidates:
             self.events.append(MatchUnsure(text, self.state.lang))
@@ -441,9 +449,16 @@ class _Turn:
     def enter(self, ref: str, *, remember: bool = True) -> None:
         node = self.bundle.node(ref)
         hops = 0
-        while node is not None and node.branch and hops < BRANCH_HOPS:
-            ref, hops = node.branch_target(self.state.vars), hops + 1
-            node = self.bundle.node(ref)
+        while node is not None and hops < BRANCH_HOPS:
+            if node.branch:
+                ref = node.branch_target(self.state.vars)
+            else:
+                known = self.known_answer(node)
+                if known is None:
+                    break
+                self.state.vars.update(known.set)
+                ref = known.next
+            node, hops = self.bundle.node(ref), hops + 1
         if node is None:
             ref, node = self.bundle.menu_ref, self.bundle.node(self.bundle.menu_ref)
             assert node is not None
@@ -474,6 +489,35 @@ class _Turn:
         key = node.say_key(self.state.vars)
         if key is not None:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
+
+    def known_answer(self, node: Node) -> Option | None:
+        """The option of a question already answered: a node whose every option sets the same
+        one variable (citizenship, region...) is not asked again, in any topic, once the
+        conversation holds that variable, or once the free text that opened the topic names
+        one option's label ("я из Таджикистана", "o'zbekman", "аз Тоҷикистон"). A label is named
+        when one of the typed words starts like its one long word (`FACT_PREFIX` letters);
+        labels of several words ("Другая страна") are never guessed from text."""
+        if node.answer or node.handover or not node.options:
+            return None
+        names = {name for option in node.options for name in option.set}
+        if len(names) != 1 or not all(option.set for option in node.options):
+            return None
+        (name,) = names
+        value = self.state.vars.get(name)
+        if value is not None:
+            return next((o for o in node.options if o.set[name] == value), None)
+        if not self.heard:
+            return None
+        typed = [word for word in words(self.heard) if len(word) >= FACT_PREFIX]
+        lang = self.state.lang or DEFAULT_LANGUAGE
+        named = []
+        for option in node.options:
+            label = [w for w in words(self.engine.texts.render(lang, option.label)) if len(w) > 2]
+            if len(label) == 1 and any(
+                word[:FACT_PREFIX] == label[0][:FACT_PREFIX] for word in typed
+            ):
+                named.append(option)
+        return named[0] if len(named) == 1 else None
 
     def leave_handover(self) -> None:
         """Leaving the handover node, by any way, withdraws the request for a human (the user

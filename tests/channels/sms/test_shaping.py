@@ -3,20 +3,27 @@ JSON text in the `sms:more` mark are read once and written back in the new form.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.channels.sms.shaping import STORED_PAGES, SmsShaper
 from bot.content import build_engine
 from bot.conversation import finished
+from bot.delivery.inbound import Body
 from bot.engine.engine import Engine, Result
+from bot.engine.environment import Environment
 from bot.engine.messages import Outgoing
 from bot.engine.model import Bundle
 from bot.engine.state import State
 from bot.settings import Settings
 
 LONG = " ".join(f"Предложение номер {n} о том, как оформить патент." for n in range(40))
+
+
+ENV = Environment.at(dt.datetime(2026, 12, 3, 12, tzinfo=dt.UTC), ZoneInfo("Europe/Moscow"))
 
 
 @pytest.fixture
@@ -27,7 +34,8 @@ def engine(shipped_bundle: Bundle) -> Engine:
 def turn(engine: Engine, state: State, text: str, reply: list[Outgoing]) -> Result:
     """One SMS turn whose engine step would say `reply`."""
     shaper = SmsShaper(lambda: engine, 2)
-    return finished(shaper(lambda st: Result(st.copy(), list(reply)), {"text": text})(state))
+    step = shaper(lambda st, env: Result(st.copy(), list(reply)), Body(text=text))
+    return finished(step(state, ENV))
 
 
 def stored(pages: list[str]) -> State:
