@@ -9,7 +9,13 @@ reload sees the new content, and nothing keeps a stale engine of its own.
 from __future__ import annotations
 
 from bot.engine.engine import Engine
-from bot.engine.matching import Matcher
+from bot.engine.matching import (
+    CONDITION_WORDS,
+    CONTRAST_WORDS,
+    PURPOSE_WORDS,
+    QUESTION_WORDS,
+    Matcher,
+)
 from bot.engine.model import Bundle
 from bot.engine.texts import Texts
 from bot.settings import HotlineSettings
@@ -28,9 +34,25 @@ def build_matcher(bundle: Bundle) -> Matcher:
     )
 
 
+def build_answer_matcher(bundle: Bundle) -> Matcher:
+    """Free text to answer nodes, from content/<lang>/answers.yaml (keys are node refs), the
+    asking clause found by the same word lists as topics (keywords.yaml)."""
+    langs = list(bundle.lexicons)
+    clause_lists = (QUESTION_WORDS, CONTRAST_WORDS, PURPOSE_WORDS, CONDITION_WORDS)
+    keywords = {
+        lang: {
+            **bundle.lexicon(lang, "answers"),
+            **{key: bundle.lexicon(lang, "keywords").get(key, []) for key in clause_lists},
+        }
+        for lang in langs
+    }
+    return Matcher(keywords=keywords, danger={})
+
+
 def build_engine(bundle: Bundle, hotline: HotlineSettings) -> Engine:
     """The engine for a checked bundle; `hotline` fills the texts' phone and hours placeholders."""
-    return Engine(bundle, Texts(bundle, hotline), build_matcher(bundle))
+    texts = Texts(bundle, hotline)
+    return Engine(bundle, texts, build_matcher(bundle), build_answer_matcher(bundle))
 
 
 class Content:

@@ -127,3 +127,25 @@ def test_cli_prints_errors_first_and_one_line_per_kind_of_warning(tmp_path: Path
         text=True,
     )
     assert sum("over 12 months ago" in line for line in verbose.stdout.splitlines()) > 1
+
+
+def test_answer_words_must_name_answer_nodes_in_every_language(tmp_path: Path) -> None:
+    """answers.yaml keys are answer nodes; a key one language has, every language has."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "flows", root / "flows")
+    shutil.copytree(ROOT / "content", root / "content")
+    ru = root / "content" / "ru" / "answers.yaml"
+    ru.write_text(
+        ru.read_text(encoding="utf-8")
+        + "work_permit.nowhere: [где-то]\nwork_permit.ask_citizenship: [гражданство]\n"
+        + "health.validity: [сколько действует справка]\n",
+        encoding="utf-8",
+    )
+    found = {p.message for p in lint(root, Settings()) if p.severity == "error"}
+    assert "'work_permit.nowhere' is no node: answers.yaml keys are answers" in found
+    assert (
+        "'work_permit.ask_citizenship' is not an answer (answer: true): answers.yaml keys are"
+        " answers"
+    ) in found
+    assert "'health.validity' has no words in uz" in found
+    assert "'health.validity' has no words in tg" in found

@@ -84,11 +84,18 @@ class Result:
 
 class Engine:
     def __init__(
-        self, bundle: Bundle, texts: Texts, understanding: Understanding | None = None
+        self,
+        bundle: Bundle,
+        texts: Texts,
+        understanding: Understanding | None = None,
+        answers: Understanding | None = None,
     ) -> None:
+        """`answers` maps free text to answer nodes (`content/<lang>/answers.yaml`): a question
+        whose topic is understood opens that topic's answer it names, not the topic's start."""
         self.bundle = bundle
         self.texts = texts
         self.understanding: Understanding = understanding or NoUnderstanding()
+        self.answers: Understanding = answers or NoUnderstanding()
         self.commands = CommandWords(bundle)
         self._options: dict[tuple[object, ...], OptionSet] = {}
         """The buttons of each place, once built (content is fixed for an engine's life)."""
@@ -205,9 +212,6 @@ class _Turn:
         self.withdrawn: str | None = None
         """The language to say it in, when the user's choice ended their request for a human
         during this turn."""
-        self.heard: str | None = None
-        """The free text that opened a topic this turn: what it states answers the topic's
-        questions (`known_answer`)."""
         gone = (
             state.node and not state.node.startswith("@") and self.bundle.node(state.node) is None
         )
@@ -386,8 +390,12 @@ class _Turn:
         elif understood.best is not None and understood.best.topic == "operator":
             self.escalate(urgent=False, reason="asked")
         elif understood.best is not None and understood.best.topic in self.bundle.flows:
-            self.heard = text
-            self.act(Action(Act.TOPIC, understood.best.topic))
+            self._note_facts(text, understood.best.topic)
+            answer = self._answer_named(text, understood.best.topic)
+            if answer is not None:
+                self.act(Action(Act.GOTO, answer))
+            else:
+                self.act(Action(Act.TOPIC, understood.best.topic))
         elif understood.candidates:
             self.events.append(MatchUnsure(text, self.state.lang))
             self.suggest([g.topic for g in understood.candidates if g.topic in self.bundle.flows])
@@ -490,34 +498,58 @@ class _Turn:
         if key is not None:
             self.say(key, self.current_options(), topic=topic, escalate=node.handover)
 
+    def _answer_named(self, text: str, topic: str) -> str | None:
+        """The answer node of `topic` that `text` asks for by its own words, if any."""
+        named = self.engine.answers.understand(text, self.state.lang or DEFAULT_LANGUAGE).best
+        if named is None or not named.topic.startswith(f"{topic}."):
+            return None
+        node = self.bundle.node(named.topic)
+        return named.topic if node is not None and node.answer else None
+
     def known_answer(self, node: Node) -> Option | None:
         """The option of a question already answered: a node whose every option sets the same
         one variable (citizenship, region...) is not asked again, in any topic, once the
-        conversation holds that variable, or once the free text that opened the topic names
-        one option's label ("я из Таджикистана", "o'zbekman", "аз Тоҷикистон"). A label is named
-        when one of the typed words starts like its one long word (`FACT_PREFIX` letters);
-        labels of several words ("Другая страна") are never guessed from text."""
+        conversation holds that variable (chosen, or stated: `_note_facts`)."""
+        name = self._asked_variable(node)
+        value = self.state.vars.get(name) if name else None
+        if name is None or value is None:
+            return None
+        return next((o for o in node.options if o.set[name] == value), None)
+
+    def _asked_variable(self, node: Node) -> str | None:
+        """The one variable every option of a question node sets, if it is such a node."""
         if node.answer or node.handover or not node.options:
             return None
         names = {name for option in node.options for name in option.set}
         if len(names) != 1 or not all(option.set for option in node.options):
             return None
-        (name,) = names
-        value = self.state.vars.get(name)
-        if value is not None:
-            return next((o for o in node.options if o.set[name] == value), None)
-        if not self.heard:
-            return None
-        typed = [word for word in words(self.heard) if len(word) >= FACT_PREFIX]
+        return next(iter(names))
+
+    def _note_facts(self, text: str, topic: str) -> None:
+        """What a question opening `topic` states answers that topic's questions: a question
+        node's variable is set when the text names exactly one of its options ("я из
+        Таджикистана", "o'zbekman", "аз Тоҷикистон"). A label is named when one typed word
+        starts like its one long word (`FACT_PREFIX` letters); labels of several words
+        ("Другая страна") are never taken from text."""
+        typed = [word for word in words(text) if len(word) >= FACT_PREFIX]
+        if not typed:
+            return
         lang = self.state.lang or DEFAULT_LANGUAGE
-        named = []
-        for option in node.options:
-            label = [w for w in words(self.engine.texts.render(lang, option.label)) if len(w) > 2]
-            if len(label) == 1 and any(
-                word[:FACT_PREFIX] == label[0][:FACT_PREFIX] for word in typed
-            ):
-                named.append(option)
-        return named[0] if len(named) == 1 else None
+        for node in self.bundle.flows[topic].nodes.values():
+            name = self._asked_variable(node)
+            if name is None or name in self.state.vars:
+                continue
+            named = []
+            for option in node.options:
+                label = [
+                    w for w in words(self.engine.texts.render(lang, option.label)) if len(w) > 2
+                ]
+                if len(label) == 1 and any(
+                    w[:FACT_PREFIX] == label[0][:FACT_PREFIX] for w in typed
+                ):
+                    named.append(option)
+            if len(named) == 1:
+                self.state.vars.update(named[0].set)
 
     def leave_handover(self) -> None:
         """Leaving the handover node, by any way, withdraws the request for a human (the user

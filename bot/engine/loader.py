@@ -18,7 +18,7 @@ from bot.engine.problems import ContentError, Pos, Problem
 from bot.engine.yamlfile import YamlDoc, read_yaml
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-LEXICON_FILES = frozenset({"commands", "keywords", "danger"})
+LEXICON_FILES = frozenset({"commands", "keywords", "danger", "answers"})
 FLOW_KEYS = frozenset({"topic", "start", "nodes", "description"})
 NODE_KEYS = frozenset({"say", "by", "options", "answer", "ask", "handover", "branch", "note"})
 

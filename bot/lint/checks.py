@@ -67,6 +67,7 @@ def lint(root: Path, settings: Settings, today: dt.date | None = None) -> list[P
     problems += _unreachable(bundle)
     problems += _language_parity(bundle)
     problems += _lexicons(bundle)
+    problems += _answer_words(bundle)
     problems += _placeholders(bundle, texts)
     problems += _limits(bundle, texts, settings.sms_segment_budget)
     problems += _sms_budget(bundle, texts, settings)
@@ -167,6 +168,26 @@ def _lexicons(bundle: Bundle) -> list[Problem]:
                 problems.append(Problem(where, "error", f"word list '{key}' is missing in {lang}"))
             for key in sorted(have - required - optional):
                 problems.append(Problem(where, "warning", f"unknown word list '{key}'", WORD_LIST))
+    return problems
+
+
+def _answer_words(bundle: Bundle) -> list[Problem]:
+    """answers.yaml: every key an answer node (`flow.node` with `answer: true`), in every
+    language that has the file."""
+    problems = []
+    keys = {lang: set(bundle.lexicon(lang, "answers")) for lang in LANGUAGES}
+    anywhere = set().union(*keys.values())
+    for lang in LANGUAGES:
+        where = Pos(f"content/{lang}/answers.yaml")
+        for key in sorted(keys[lang]):
+            node = bundle.node(key)
+            if node is None or not node.answer:
+                what = "no node" if node is None else "not an answer (answer: true)"
+                problems.append(
+                    Problem(where, "error", f"'{key}' is {what}: answers.yaml keys are answers")
+                )
+        for key in sorted(anywhere - keys[lang]):
+            problems.append(Problem(where, "error", f"'{key}' has no words in {lang}"))
     return problems
 
 

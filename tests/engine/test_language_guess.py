@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,7 +60,7 @@ def test_the_language_evaluation_keeps_held_out_messages_hidden(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     held_out = match_cli.PROJECT_ROOT / "tests" / "eval" / "heldout.tsv"
-    parser = match_cli.argparse.ArgumentParser()
+    parser = argparse.ArgumentParser()
     match_cli.add_parser(parser.add_subparsers())
     args = parser.parse_args(["match", "--eval-language", str(held_out), "--show-misses"])
     assert args.run(args) == 2
@@ -72,6 +74,6 @@ def test_the_language_evaluation_prints_figures_per_language(
     path = tmp_path / "set.tsv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     guess = LanguageGuess.from_bundle(Bundle(root=str(tmp_path)))  # knows no word at all
-    assert match_cli.evaluate_language(guess, path, match_cli.sys.stdout) == 0
+    assert match_cli.evaluate_language(guess, path, sys.stdout) == 0
     out = capsys.readouterr().out
     assert "ru: right   0.0%  undecided 100.0%" in out  # undecided is asked, never wrong
