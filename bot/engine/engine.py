@@ -297,6 +297,8 @@ class _Turn:
         """Answer a first message in `lang`: the welcome joined to the answer."""
         self.state.lang = lang
         self.events.append(LanguageChosen(lang))
+        if self.state.node == LANGUAGE_NODE:  # answered from the menu, not the language list
+            self.state.node = self.bundle.menu_ref
         before = len(self.out)
         self._text(text)
         if len(self.out) == before:
@@ -311,7 +313,9 @@ class _Turn:
         )
         if offer_others:
             last = self.out[-1]
-            self.out[-1] = replace(last, options=last.options + self._other_languages(lang))
+            shown = {option.id for option in last.options}
+            others = tuple(o for o in self._other_languages(lang) if o.id not in shown)
+            self.out[-1] = replace(last, options=last.options + others)
 
     def _other_languages(self, lang: str) -> tuple[OptionOut, ...]:
         """Buttons to switch to the languages other than `lang` (unnumbered: typed numbers

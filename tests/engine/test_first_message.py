@@ -69,3 +69,17 @@ def test_danger_in_a_first_message_reaches_a_human_at_once(engine: Engine) -> No
     )
     assert result.state.lang == "ru"
     assert result.state.handover and result.state.urgent
+
+
+def test_a_command_typed_at_the_language_question_is_answered_from_the_menu(
+    engine: Engine,
+) -> None:
+    """ "ёрдам" (help, in Uzbek and Tajik) at the language question: its language is told, the
+    help is given with the menu's options, and every language button appears once."""
+    asked = engine.handle(engine.new_state(), Incoming(text=""))
+    assert asked.state.node == LANGUAGE_NODE
+    result = engine.handle(asked.state, Incoming(text="ЁРDАМ"))
+    for message in result.messages:
+        ids = [option.id for option in message.options]
+        assert len(ids) == len(set(ids)), ids
+    assert result.state.node != LANGUAGE_NODE or result.state.lang is None
