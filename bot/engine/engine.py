@@ -98,12 +98,24 @@ class Engine:
         self.answers: Understanding = answers or NoUnderstanding()
         self.commands = CommandWords(bundle)
         self._options: dict[tuple[object, ...], OptionSet] = {}
+        self._named: dict[tuple[str, str], str | None] = {}
+        """The answer node each (text, language) names, remembered: people repeat themselves."""
         """The buttons of each place, once built (content is fixed for an engine's life)."""
 
     @cached_property
     def language_guess(self) -> LanguageGuess:
         """Tells a message's language from the words of this content (built on first use)."""
         return LanguageGuess.from_bundle(self.bundle)
+
+    def answer_named(self, text: str, lang: str) -> str | None:
+        """The answer node `text` names by the words of answers.yaml (remembered per text)."""
+        key = (text, lang)
+        if key not in self._named:
+            if len(self._named) >= OPTION_SETS:
+                self._named.clear()
+            best = self.answers.understand(text, lang).best
+            self._named[key] = best.topic if best is not None else None
+        return self._named[key]
 
     def options(self, state: State) -> OptionSet:
         """The buttons at `state`'s place: `node_options`, remembered by what it depends on."""
@@ -504,11 +516,11 @@ class _Turn:
 
     def _answer_named(self, text: str, topic: str) -> str | None:
         """The answer node of `topic` that `text` asks for by its own words, if any."""
-        named = self.engine.answers.understand(text, self.state.lang or DEFAULT_LANGUAGE).best
-        if named is None or not named.topic.startswith(f"{topic}."):
+        ref = self.engine.answer_named(text, self.state.lang or DEFAULT_LANGUAGE)
+        if ref is None or not ref.startswith(f"{topic}."):
             return None
-        node = self.bundle.node(named.topic)
-        return named.topic if node is not None and node.answer else None
+        node = self.bundle.node(ref)
+        return ref if node is not None and node.answer else None
 
     def known_answer(self, node: Node) -> Option | None:
         """The option of a question already answered: a node whose every option sets the same
