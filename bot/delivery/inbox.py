@@ -238,20 +238,24 @@ class Claimed:
     received_at: dt.datetime
 
 
+CLAIMED = (
+    InboxItem.id,
+    InboxItem.channel,
+    InboxItem.conversation_id,
+    InboxItem.address,
+    InboxItem.body,
+    InboxItem.received_at,
+)
+"""The columns a claim reads of an update (`Claimed`)."""
+
+
 async def claim(session: AsyncSession, limit: int, exclude: Collection[str] = ()) -> list[Claimed]:
     """The oldest pending updates, at most `limit`, locked for this transaction; rows another
     transaction holds are skipped (PostgreSQL), and so is every update whose conversation has an
     older one pending that was not taken here, so one conversation's updates are processed in
     order and by one transaction at a time. `exclude`: conversations resting after a failure."""
     query = (
-        select(
-            InboxItem.id,
-            InboxItem.channel,
-            InboxItem.conversation_id,
-            InboxItem.address,
-            InboxItem.body,
-            InboxItem.received_at,
-        )
+        select(*CLAIMED)
         .where(InboxItem.done_at.is_(None), InboxItem.conversation_id.is_not(None))
         .order_by(InboxItem.id)
         .limit(limit)
@@ -284,15 +288,7 @@ async def claim_one(session: AsyncSession, item_id: int) -> Claimed | object | N
     found = (
         await core(
             session,
-            select(
-                InboxItem.id,
-                InboxItem.channel,
-                InboxItem.conversation_id,
-                InboxItem.address,
-                InboxItem.body,
-                InboxItem.received_at,
-                InboxItem.done_at,
-            )
+            select(*CLAIMED, InboxItem.done_at)
             .where(InboxItem.id == item_id)
             .with_for_update(skip_locked=True),
         )
